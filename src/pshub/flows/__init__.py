@@ -1,0 +1,1 @@
+"""Durable workflows (the process APIs). They orchestrate; the domain decides."""
