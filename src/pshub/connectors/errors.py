@@ -37,6 +37,14 @@ class ConnectorError(Exception):
         self.record = record
         self.fields = fields
 
+    def _kwargs(self) -> dict[str, object]:
+        return {"vendor": self.vendor, "operation": self.operation, "status": self.status,
+                "code": self.code, "record": self.record, "fields": self.fields}
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields survive pickling (DBOS checkpoints step errors).
+        return (_rebuild, (type(self), self.message, self._kwargs()))
+
     def __str__(self) -> str:
         where = f"{self.vendor} {self.operation}".strip()
         extra = f" [{self.code}]" if self.code else ""
@@ -57,6 +65,9 @@ class RateLimitedError(TransientError):
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.retry_after = retry_after
 
+    def _kwargs(self) -> dict[str, object]:
+        return {**super()._kwargs(), "retry_after": self.retry_after}
+
 
 class ConcurrencyLimitError(RateLimitedError):
     pass
@@ -72,6 +83,11 @@ class RejectedError(ConnectorError):
 
 class NotFoundError(RejectedError):
     pass
+
+
+def _rebuild(cls: type[ConnectorError], message: str,
+             kwargs: dict[str, object]) -> ConnectorError:
+    return cls(message, **kwargs)  # type: ignore[arg-type]
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -1,0 +1,1 @@
+"""The HTTP API: webhooks, process and experience APIs, operations endpoints."""

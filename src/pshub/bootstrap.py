@@ -1,0 +1,118 @@
+"""The composition root: settings, database, DBOS and vendor clients are built here, once.
+
+Flows look their dependencies up with :func:`container` (never through workflow arguments,
+which DBOS stores in clear). Tests and the demo build a container with other settings or
+with fake ports, then :func:`launch`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbos import DBOS, DBOSConfig
+
+from pshub.flows.ports import CrmPort, ErpPort, PsaPort
+from pshub.policy import Policy, load_policy
+from pshub.settings import Settings
+from pshub.store.db import Database
+
+QUEUES: dict[str, dict[str, Any]] = {
+    # One queue per flow; concurrency bounds how many run at once in one worker.
+    "deal_to_project": {"worker_concurrency": 8, "polling_interval_sec": 0.1},
+}
+
+
+@dataclass
+class Container:
+    settings: Settings
+    db: Database
+    crm: CrmPort
+    psa: PsaPort
+    erp: ErpPort
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def policy(self) -> Policy:
+        """Policy is read fresh each time: a fixed mapping takes effect on the next retry."""
+        return load_policy(self.settings.resolved_policy_dir())
+
+    def close(self) -> None:
+        for client in (self.crm, self.psa, self.erp):
+            closer = getattr(client, "close", None)
+            if closer is not None:
+                closer()
+        self.db.dispose()
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    if _container is None:
+        raise RuntimeError("pshub is not bootstrapped: call bootstrap.build() first")
+    return _container
+
+
+def set_container(value: Container | None) -> None:
+    global _container
+    with _lock:
+        _container = value
+
+
+def build_connectors(settings: Settings) -> tuple[CrmPort, PsaPort, ErpPort]:
+    """The real vendor clients, configured from settings."""
+    from pshub.connectors.kantata import KantataConnector
+    from pshub.connectors.netsuite import NetSuiteConnector
+    from pshub.connectors.salesforce import SalesforceConnector
+
+    crm = SalesforceConnector(
+        settings.salesforce_url, settings.salesforce_client_id,
+        settings.salesforce_client_secret,
+        ca_file=str(settings.salesforce_ca_file) if settings.salesforce_ca_file else None)
+    psa = KantataConnector(settings.kantata_url, settings.kantata_token)
+    erp = NetSuiteConnector(
+        settings.netsuite_url, settings.netsuite_account_id, settings.netsuite_consumer_key,
+        settings.netsuite_consumer_secret, settings.netsuite_token_id,
+        settings.netsuite_token_secret, max_concurrency=settings.netsuite_concurrency)
+    return crm, psa, erp
+
+
+def build(settings: Settings | None = None, *, crm: CrmPort | None = None,
+          psa: PsaPort | None = None, erp: ErpPort | None = None) -> Container:
+    """Build (and install) the container; ports not given are the real connectors."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url())
+    if crm is None or psa is None or erp is None:
+        real = build_connectors(settings)
+        crm, psa, erp = crm or real[0], psa or real[1], erp or real[2]
+    built = Container(settings=settings, db=db, crm=crm, psa=psa, erp=erp)
+    set_container(built)
+    return built
+
+
+def launch(built: Container) -> None:
+    """Start DBOS on the configured system database and register the flows' queues."""
+    import pshub.flows.deal_to_project  # noqa: F401  (registers the workflows)
+
+    config: DBOSConfig = {
+        "name": built.settings.app_name,
+        "system_database_url": built.settings.resolved_dbos_url(),
+        "log_level": built.settings.log_level,
+        "notification_listener_polling_interval_sec": 0.1,
+    }
+    DBOS(config=config)
+    DBOS.launch()
+    for name, options in QUEUES.items():
+        DBOS.register_queue(name, on_conflict="always_update", **options)
+
+
+def shutdown(built: Container | None = None) -> None:
+    """Stop DBOS and close clients (safe to call twice)."""
+    DBOS.destroy(destroy_registry=False)
+    target = built or _container
+    if target is not None:
+        target.close()
+    set_container(None)

@@ -1,0 +1,180 @@
+"""A registry of record types: fields, references and rules, so a new type is data, not code.
+
+Each :class:`RecordType` lists its body fields (kind, label, required, referenced type) and
+its record rules (functions over the merged record). :func:`check_fields` turns a request body
+into stored values, or the NetSuite error details that refuse it. Later record types (time
+bills, invoices, journal entries ...) register themselves the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal, Protocol
+
+from pshub.sandboxes.netsuite.errors import ErrorDetail
+
+FieldKind = Literal["string", "email", "bool", "date", "ref", "number"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Body keys a client may send back from a GET without meaning to change them.
+IGNORED_KEYS = frozenset({"links", "dateCreated", "lastModifiedDate"})
+
+
+class Lookup(Protocol):
+    """What rules may read: other stored records."""
+
+    def get(self, rtype: str, rid: str) -> dict[str, Any] | None: ...
+
+    def find(self, rtype: str, **equals: Any) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: FieldKind = "string"
+    label: str = ""  # the UI label NetSuite uses in messages ("Company Name")
+    required: bool = False
+    ref: str | None = None  # record type a reference must point at; None accepts any id
+    max_length: int | None = None
+    unique: bool = False  # no two records of the type may share a value
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    rtype: RecordType
+    record: dict[str, Any]  # the record as it would be stored (existing merged with the body)
+    rid: str | None  # internal id; None while creating
+    store: Lookup
+
+
+Rule = Callable[[RuleContext], list[ErrorDetail]]
+Defaulter = Callable[[dict[str, Any], Lookup], None]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    fields: Mapping[str, FieldSpec]
+    ref_name: str  # field shown as ``refName`` when another record references this one
+    id_sequence: str = ""  # records of types sharing a sequence share the internal-id space
+    custom_prefix: str | None = None  # custom fields allowed on the type ("custentity_")
+    read_only: bool = False
+    defaults: tuple[Defaulter, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sequence(self) -> str:
+        return self.id_sequence or self.name
+
+    def references(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.kind == "ref"]
+
+
+REGISTRY: dict[str, RecordType] = {}
+
+
+def register(rtype: RecordType) -> RecordType:
+    REGISTRY[rtype.name] = rtype
+    return rtype
+
+
+def fields(*specs: FieldSpec) -> dict[str, FieldSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+def invalid(name: str, value: object) -> ErrorDetail:
+    """NetSuite's wording for a value (or a reference) it cannot accept."""
+    return ErrorDetail(f"Error while accessing a resource. You have entered an Invalid Field "
+                       f"Value {value} for the following field: {name}", "INVALID_CONTENT",
+                       path=name)
+
+
+def check_fields(rtype: RecordType, body: Mapping[str, Any]) -> tuple[dict[str, Any],
+                                                                      list[ErrorDetail]]:
+    """Body -> (values to store, errors). ``None`` clears a field; unknown names are refused."""
+    values: dict[str, Any] = {}
+    errors: list[ErrorDetail] = []
+    for name, raw in body.items():
+        if name in IGNORED_KEYS:
+            continue
+        spec = rtype.fields.get(name)
+        if spec is None and rtype.custom_prefix and name.startswith(rtype.custom_prefix):
+            spec = FieldSpec(name)
+        if spec is None:
+            errors.append(ErrorDetail(f"Error while accessing a resource. Invalid field name "
+                                      f"'{name}' for record type {rtype.name}.",
+                                      "INVALID_CONTENT", path=name))
+            continue
+        if raw is None:
+            values[name] = None
+            continue
+        value = _coerce(spec, raw)
+        if value is _BAD:
+            errors.append(invalid(name, raw))
+        else:
+            values[name] = value
+    return values, errors
+
+
+_BAD = object()
+
+
+def _coerce(spec: FieldSpec, raw: Any) -> Any:
+    if spec.kind == "ref":
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(ident, int) and not isinstance(ident, bool):
+            ident = str(ident)
+        return {"id": ident} if isinstance(ident, str) and ident.isdigit() else _BAD
+    if spec.kind == "bool":
+        return raw if isinstance(raw, bool) else _BAD
+    if spec.kind == "number":
+        ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+        return raw if ok else _BAD
+    if not isinstance(raw, str):
+        return _BAD
+    if spec.kind == "date":
+        try:
+            return date.fromisoformat(raw).isoformat()
+        except ValueError:
+            return _BAD
+    if spec.kind == "email" and not _EMAIL.match(raw):
+        return _BAD
+    if spec.max_length is not None and len(raw) > spec.max_length:
+        return _BAD
+    return raw
+
+
+def check_record(ctx: RuleContext) -> list[ErrorDetail]:
+    """Required fields, then references, uniqueness and the type's own rules."""
+    rec = ctx.record
+    missing = [f for f in ctx.rtype.fields.values() if f.required and rec.get(f.name) in
+               (None, "")]
+    if missing:
+        return [ErrorDetail(f"Please enter value(s) for: {f.label or f.name}", "USER_ERROR",
+                            path=f.name) for f in missing]
+    errors = [invalid(f.name, rec[f.name]["id"]) for f in ctx.rtype.references()
+              if f.ref and rec.get(f.name) and ctx.store.get(f.ref, rec[f.name]["id"]) is None]
+    errors += _uniqueness(ctx)
+    if errors:
+        return errors
+    for rule in ctx.rtype.rules:
+        errors += rule(ctx)
+    return errors
+
+
+def _uniqueness(ctx: RuleContext) -> list[ErrorDetail]:
+    errors = []
+    for spec in ctx.rtype.fields.values():
+        value = ctx.record.get(spec.name)
+        if not spec.unique or value in (None, ""):
+            continue
+        clash = [r for r in ctx.store.find(ctx.rtype.name, **{spec.name: value})
+                 if r["id"] != ctx.rid]
+        if clash:
+            errors.append(ErrorDetail(f"This entity already exists: {spec.label or spec.name} "
+                                      f"{value!r} is used by record {clash[0]['id']}.",
+                                      "USER_ERROR", path=spec.name))
+    return errors

@@ -1,0 +1,202 @@
+"""Record storage for the NetSuite sandbox: validated writes, external-id index, rendering.
+
+Records live in :class:`~pshub.sandboxes.base.SandboxState`, one collection per record type
+(``customer``, ``job`` ...), keyed by internal id; ``_eid.<type>`` maps external ids to internal
+ids. Rendering follows NetSuite Help "Getting a Record Instance" and "Collection Paging":
+every record and reference carries ``links``; references are ``{"id", "refName"}`` objects.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pshub.sandboxes.base import SandboxState
+from pshub.sandboxes.netsuite.errors import ErrorDetail, NsError
+from pshub.sandboxes.netsuite.query import compile_query
+from pshub.sandboxes.netsuite.records import (
+    REGISTRY,
+    RecordType,
+    RuleContext,
+    check_fields,
+    check_record,
+)
+
+FIRST_ENTITY_ID = 101
+MAX_PAGE = 1000
+
+
+def _index(rtype: str) -> str:
+    return f"_eid.{rtype}"
+
+
+class RecordStore:
+    """Reads and validated writes of NetSuite records, atomic per request."""
+
+    def __init__(self, state: SandboxState, clock: Callable[[], float] = time.time) -> None:
+        self.state = state
+        self.clock = clock
+
+    # -- reads -------------------------------------------------------------------------
+    def get(self, rtype: str, rid: str) -> dict[str, Any] | None:
+        return self.state.get(rtype, rid)
+
+    def find(self, rtype: str, **equals: Any) -> list[dict[str, Any]]:
+        return self.state.find(rtype, **equals)
+
+    def by_external_id(self, rtype: str, eid: str) -> dict[str, Any] | None:
+        entry = self.state.get(_index(rtype), eid)
+        return None if entry is None else self.get(rtype, entry["id"])
+
+    def resolve(self, rtype: RecordType, key: str) -> dict[str, Any]:
+        """The record addressed by ``{id}`` or ``eid:{externalId}``, or a 404."""
+        if key.startswith("eid:"):
+            record = self.by_external_id(rtype.name, key[4:])
+        elif key.isdigit():
+            record = self.get(rtype.name, key)
+        else:
+            raise NsError.one(400, "INVALID_ID", f"The record instance ID '{key}' is not valid. "
+                              "Provide a numeric internal ID or eid:<external ID>.",
+                              url_path=key)
+        if record is None:
+            raise NsError.one(404, "NONEXISTENT_ID", "The record instance does not exist. "
+                              "Provide a valid record instance ID.", url_path=key)
+        return record
+
+    # -- writes ------------------------------------------------------------------------
+    def write(self, rtype: RecordType, body: dict[str, Any],
+              existing: dict[str, Any] | None = None) -> str:
+        """Create (``existing`` None) or update a record; returns its internal id."""
+        values, errors = check_fields(rtype, body)
+        if "id" in body:
+            errors.append(ErrorDetail("Internal ID values cannot be set in the request body.",
+                                      "INVALID_CONTENT", path="id"))
+        if errors:
+            raise NsError(400, errors)
+        with self.state.transaction():
+            record = dict(existing or {})
+            for name, value in values.items():
+                if value is None:
+                    record.pop(name, None)
+                else:
+                    record[name] = value
+            for fill in rtype.defaults:
+                fill(record, self)
+            rid = existing["id"] if existing else None
+            problems = check_record(RuleContext(rtype, record, rid, self))
+            problems += self._external_id_clash(rtype, record, rid)
+            if problems:
+                raise NsError(400, problems)
+            return self._save(rtype, record, existing)
+
+    def upsert(self, rtype: RecordType, eid: str, body: dict[str, Any]) -> tuple[str, bool]:
+        """PUT eid:{externalId}: update the record with that external id, or create it."""
+        if body.get("externalId", eid) != eid:
+            raise NsError.one(400, "INVALID_CONTENT", "The external ID in the request body "
+                              "does not match the external ID in the URL.", path="externalId")
+        with self.state.transaction():
+            existing = self.by_external_id(rtype.name, eid)
+            rid = self.write(rtype, {**body, "externalId": eid}, existing)
+        return rid, existing is None
+
+    def delete(self, rtype: RecordType, record: dict[str, Any]) -> None:
+        with self.state.transaction():
+            if self._has_dependents(rtype.name, record["id"]):
+                raise NsError.one(400, "USER_ERROR", "This record cannot be deleted because "
+                                  "it has dependent records.")
+            self.state.delete(rtype.name, record["id"])
+            if record.get("externalId"):
+                self.state.delete(_index(rtype.name), record["externalId"])
+
+    def seed(self, rtype: RecordType, records: list[dict[str, Any]]) -> None:
+        """Put fixed records (lists such as subsidiaries) in place, unvalidated."""
+        with self.state.transaction():
+            for record in records:
+                if self.get(rtype.name, record["id"]) is None:
+                    self.state.put(rtype.name, record["id"], record)
+
+    def _save(self, rtype: RecordType, record: dict[str, Any],
+              existing: dict[str, Any] | None) -> str:
+        now = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if existing is None:
+            record["id"] = str(self.state.next_id(rtype.sequence, start=FIRST_ENTITY_ID))
+            record["dateCreated"] = now
+        record["lastModifiedDate"] = now
+        old_eid = (existing or {}).get("externalId")
+        if old_eid and old_eid != record.get("externalId"):
+            self.state.delete(_index(rtype.name), old_eid)
+        if record.get("externalId"):
+            self.state.put(_index(rtype.name), record["externalId"], {"id": record["id"]})
+        self.state.put(rtype.name, record["id"], record)
+        return str(record["id"])
+
+    def _external_id_clash(self, rtype: RecordType, record: dict[str, Any],
+                           rid: str | None) -> list[ErrorDetail]:
+        eid = record.get("externalId")
+        other = self.by_external_id(rtype.name, eid) if eid else None
+        if other is None or other["id"] == rid:
+            return []
+        return [ErrorDetail(f"A {rtype.name} record with external ID {eid!r} already exists "
+                            f"(internal ID {other['id']}).", "USER_ERROR", path="externalId")]
+
+    def _has_dependents(self, rtype: str, rid: str) -> bool:
+        for other in REGISTRY.values():
+            for spec in other.references():
+                if spec.ref == rtype and self.find(other.name, **{spec.name: {"id": rid}}):
+                    return True
+        return False
+
+    # -- rendering ---------------------------------------------------------------------
+    def render(self, rtype: RecordType, record: dict[str, Any], base: str) -> dict[str, Any]:
+        """A record as GET returns it: links, scalar fields, references with refName."""
+        out: dict[str, Any] = {"links": [_self(base, rtype.name, record["id"])]}
+        for name, value in record.items():
+            spec = rtype.fields.get(name)
+            out[name] = self._reference(spec.ref, value, base) if spec and spec.ref else value
+        return out
+
+    def _reference(self, target: str, value: dict[str, str], base: str) -> dict[str, Any]:
+        ref: dict[str, Any] = {"links": [_self(base, target, value["id"])], "id": value["id"]}
+        record = self.get(target, value["id"])
+        if record is not None:
+            ref["refName"] = record.get(REGISTRY[target].ref_name, value["id"])
+        return ref
+
+    def page(self, rtype: RecordType, base: str, *, limit: int, offset: int,
+             q: str | None) -> dict[str, Any]:
+        """One page of a collection: ``links, count, hasMore, items, offset, totalResults``."""
+        records = self.state.all(rtype.name)
+        if q:
+            matches = compile_query(q, {"id", *rtype.fields})
+            records = [r for r in records if matches(r)]
+        total = len(records)
+        items = [{"links": [_self(base, rtype.name, r["id"])], "id": r["id"]}
+                 for r in records[offset: offset + limit]]
+        has_more = offset + limit < total
+        return {"links": _page_links(base, rtype.name, limit, offset, total, q),
+                "count": len(items), "hasMore": has_more, "items": items, "offset": offset,
+                "totalResults": total}
+
+
+def _self(base: str, rtype: str, rid: str) -> dict[str, str]:
+    return {"rel": "self", "href": f"{base}/{rtype}/{rid}"}
+
+
+def _page_links(base: str, rtype: str, limit: int, offset: int, total: int,
+                q: str | None) -> list[dict[str, str]]:
+    from urllib.parse import urlencode
+
+    def href(at: int) -> str:
+        params = {"limit": limit, "offset": at, **({"q": q} if q else {})}
+        return f"{base}/{rtype}?{urlencode(params)}"
+
+    last = max(0, (total - 1) // limit * limit)
+    links = [{"rel": "first", "href": href(0)}]
+    if offset > 0:
+        links.append({"rel": "prev", "href": href(max(0, offset - limit))})
+    if offset + limit < total:
+        links.append({"rel": "next", "href": href(offset + limit)})
+    links += [{"rel": "last", "href": href(last)}, {"rel": "self", "href": href(offset)}]
+    return links

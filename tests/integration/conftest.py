@@ -1,0 +1,43 @@
+"""Integration fixtures: a hub (container + DBOS) on the test's database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pshub import bootstrap
+from pshub.settings import Settings
+
+HubFactory = Callable[..., bootstrap.Container]
+
+
+def test_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    dbos_url = None
+    if db_url.startswith("sqlite"):
+        dbos_url = f"sqlite:///{data_dir / 'dbos.sqlite'}"
+    values: dict[str, Any] = dict(data_dir=data_dir, database_url=db_url,
+                                  dbos_database_url=dbos_url, step_retry_seconds=2,
+                                  outage_patience_seconds=120, log_level="WARNING")
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def hub_factory(db_url: str, tmp_path: Path) -> Iterator[HubFactory]:
+    """Build and launch a hub once per test: ``hub_factory(crm=..., psa=..., erp=..., **settings)``."""
+    built: list[bootstrap.Container] = []
+
+    def make(**kwargs: Any) -> bootstrap.Container:
+        ports = {k: kwargs.pop(k) for k in ("crm", "psa", "erp") if k in kwargs}
+        settings = test_settings(db_url, tmp_path / "hub", **kwargs)
+        c = bootstrap.build(settings, **ports)
+        bootstrap.launch(c)
+        built.append(c)
+        return c
+
+    yield make
+    for c in built:
+        bootstrap.shutdown(c)
