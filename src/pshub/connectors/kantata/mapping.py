@@ -9,13 +9,14 @@ minor unit is refused rather than rounded.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pshub.connectors.kantata.models import KantataStory, KantataWorkspace
 from pshub.domain.ids import external_id
 from pshub.domain.money import Money, MoneyError, minor_unit
 from pshub.domain.projects import Milestone, Project, Task
-from pshub.connectors.kantata.models import KantataStory, KantataWorkspace
 
 SERVICE_NAME = "pshub"
 
@@ -39,18 +40,23 @@ def price_value(amount: Money) -> int | str:
     cents = to_cents(amount)
     whole, rest = divmod(cents, 10 ** minor_unit(amount.currency))
     if rest == 0:
-        return whole
+        return int(whole)
     return str(from_cents(cents, amount.currency).amount)
 
 
 def external_reference(model: str, canonical_id: str) -> dict[str, str]:
     """The ``external_reference`` object that keys a record to its canonical id."""
-    return {"service_name": SERVICE_NAME, "service_model": model,
-            "service_model_ref": external_id(canonical_id), "status": "successful"}
+    return {
+        "service_name": SERVICE_NAME,
+        "service_model": model,
+        "service_model_ref": external_id(canonical_id),
+        "status": "successful",
+    }
 
 
-def workspace_fields(project: Project, customer_name: str,
-                     custom_field_ids: dict[str, int] | None = None) -> dict[str, Any]:
+def workspace_fields(
+    project: Project, customer_name: str, custom_field_ids: dict[str, int] | None = None
+) -> dict[str, Any]:
     """The workspace fields pshub owns (create and update)."""
     fields: dict[str, Any] = {
         "title": project.name,
@@ -63,18 +69,27 @@ def workspace_fields(project: Project, customer_name: str,
         fields["start_date"] = project.start_date.isoformat()
     if project.end_date is not None:
         fields["due_date"] = project.end_date.isoformat()
-    values = {"client": customer_name, "legal_entity": project.legal_entity,
-              "contract": project.contract_id}
-    custom = [{"custom_field_id": fid, "value": values[name]}
-              for name, fid in (custom_field_ids or {}).items() if name in values]
+    values = {
+        "client": customer_name,
+        "legal_entity": project.legal_entity,
+        "contract": project.contract_id,
+    }
+    custom = [
+        {"custom_field_id": fid, "value": values[name]}
+        for name, fid in (custom_field_ids or {}).items()
+        if name in values
+    ]
     if custom:
         fields["custom_fields"] = custom
     return fields
 
 
-def workspace_changes(current: KantataWorkspace, project: Project,
-                      customer_name: str,
-                      custom_field_ids: dict[str, int] | None = None) -> dict[str, Any]:
+def workspace_changes(
+    current: KantataWorkspace,
+    project: Project,
+    customer_name: str,
+    custom_field_ids: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """The update to send so ``current`` matches ``project``; empty when it already does."""
     same = (
         current.title == project.name
@@ -99,8 +114,10 @@ def task_story(task: Task, workspace_id: str) -> dict[str, Any]:
 
 def milestone_story(milestone: Milestone, workspace_id: str) -> dict[str, Any]:
     story: dict[str, Any] = {
-        "workspace_id": int(workspace_id), "title": milestone.name,
-        "story_type": "milestone", "budget_estimate_in_cents": to_cents(milestone.amount),
+        "workspace_id": int(workspace_id),
+        "title": milestone.name,
+        "story_type": "milestone",
+        "budget_estimate_in_cents": to_cents(milestone.amount),
     }
     if milestone.due_date is not None:
         story["due_date"] = milestone.due_date.isoformat()
@@ -113,8 +130,9 @@ def story_changes(current: KantataStory, desired: dict[str, Any]) -> dict[str, A
     for name, value in desired.items():
         if name == "workspace_id":
             continue
-        have = getattr(current, name, None)
-        have = have.isoformat() if hasattr(have, "isoformat") else have
+        have: Any = getattr(current, name, None)
+        if isinstance(have, date):
+            have = have.isoformat()
         if have != value:
             changes[name] = value
     return changes

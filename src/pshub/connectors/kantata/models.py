@@ -70,9 +70,13 @@ def results(body: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def external_references(body: dict[str, Any], record: dict[str, Any]) -> list[
-        KantataExternalReference]:
+def external_references(
+    body: dict[str, Any], record: dict[str, Any]
+) -> list[KantataExternalReference]:
     """The sideloaded external references of one record (needs ``include=external_references``)."""
     loaded = body.get("external_references") or {}
-    return [KantataExternalReference.model_validate(loaded[i])
-            for i in record.get("external_reference_ids") or [] if i in loaded]
+    return [
+        KantataExternalReference.model_validate(loaded[i])
+        for i in record.get("external_reference_ids") or []
+        if i in loaded
+    ]

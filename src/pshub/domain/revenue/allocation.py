@@ -58,7 +58,9 @@ def allocate_price(
             lines[o.id] = _line(o, zero, AllocationBasis.TIME_AND_MATERIALS)
     if not shared:
         if not price.is_zero():
-            raise RevenueInputError(path, "no obligation (other than time and materials) to allocate to")
+            raise RevenueInputError(
+                path, "no obligation (other than time and materials) to allocate to"
+            )
     elif len(shared) == 1:
         lines[shared[0].id] = _line(shared[0], price, AllocationBasis.SOLE)
     elif discount_to:
@@ -75,7 +77,8 @@ def _index(obligations: Sequence[Obligation], o: Obligation) -> int:
 def _ssp(o: Obligation, obligations: Sequence[Obligation], path: str) -> Decimal:
     if o.standalone_price is None:
         raise RevenueInputError(
-            f"{path}[{_index(obligations, o)}].standalone_price", "a standalone price is required here"
+            f"{path}[{_index(obligations, o)}].standalone_price",
+            "a standalone price is required here",
         )
     return o.standalone_price
 
@@ -92,21 +95,34 @@ def _relative(
     if sum(weights, Decimal(0)) == 0:
         raise RevenueInputError(path, "standalone prices sum to zero")
     parts = allocate(price, weights)
-    return {o.id: _line(o, part, AllocationBasis.RELATIVE_SSP) for o, part in zip(shared, parts, strict=True)}
+    return {
+        o.id: _line(o, part, AllocationBasis.RELATIVE_SSP)
+        for o, part in zip(shared, parts, strict=True)
+    }
 
 
 def _residual(
-    price: Money, obligations: Sequence[Obligation], shared: list[Obligation], rest: Obligation, path: str
+    price: Money,
+    obligations: Sequence[Obligation],
+    shared: list[Obligation],
+    rest: Obligation,
+    path: str,
 ) -> dict[str, AllocationLine]:
     """Others at their standalone price; the one without a price gets what remains."""
-    observed = {o.id: Money.of(_ssp(o, obligations, path), price.currency) for o in shared if o is not rest}
+    observed = {
+        o.id: Money.of(_ssp(o, obligations, path), price.currency) for o in shared if o is not rest
+    }
     remainder = price.rounded() - sum((m for m in observed.values()), Money.zero(price.currency))
     if not remainder.amount > 0:
         raise RevenueInputError(
             f"{path}[{_index(obligations, rest)}].standalone_price",
-            f"the residual approach leaves {remainder.amount} (not positive); give a standalone price",
+            f"the residual approach leaves {remainder.amount}; give a standalone price",
         )
-    out = {o.id: _line(o, observed[o.id], AllocationBasis.AT_STANDALONE) for o in shared if o is not rest}
+    out = {
+        o.id: _line(o, observed[o.id], AllocationBasis.AT_STANDALONE)
+        for o in shared
+        if o is not rest
+    }
     out[rest.id] = _line(rest, remainder, AllocationBasis.RESIDUAL)
     return out
 
@@ -118,11 +134,13 @@ def _with_discount(
     discount_to: Sequence[str],
     path: str,
 ) -> dict[str, AllocationLine]:
-    """Obligations outside ``discount_to`` at their standalone price; the rest share the remainder."""
+    """Obligations outside ``discount_to`` at standalone price; the rest share the remainder."""
     known = {o.id for o in shared}
     for name in discount_to:
         if name not in known:
-            raise RevenueInputError("contract.discount_to", f"{name!r} is not an obligation sharing the price")
+            raise RevenueInputError(
+                "contract.discount_to", f"{name!r} is not an obligation sharing the price"
+            )
     full = [o for o in shared if o.id not in discount_to]
     part = [o for o in shared if o.id in discount_to]
     out: dict[str, AllocationLine] = {}
@@ -133,10 +151,14 @@ def _with_discount(
         taken = taken + amount
     remainder = price.rounded() - taken
     if remainder.is_negative():
-        raise RevenueInputError("contract.discount_to", "standalone prices outside the discount exceed the price")
+        raise RevenueInputError(
+            "contract.discount_to", "standalone prices outside the discount exceed the price"
+        )
     weights = [_ssp(o, obligations, path) for o in part]
     if sum(weights, Decimal(0)) == 0:
-        raise RevenueInputError("contract.discount_to", "standalone prices of the discounted obligations sum to zero")
+        raise RevenueInputError(
+            "contract.discount_to", "standalone prices of the discounted obligations sum to zero"
+        )
     for o, amount in zip(part, allocate(remainder, weights), strict=True):
         out[o.id] = _line(o, amount, AllocationBasis.DISCOUNT)
     return out

@@ -76,7 +76,9 @@ class JournalEntry(BaseModel):
         debits = total((line.debit for line in self.lines), currency)
         credits = total((line.credit for line in self.lines), currency)
         if debits != credits:
-            raise UnbalancedEntryError(f"{self.period} {self.kind}: debits {debits} != credits {credits}")
+            raise UnbalancedEntryError(
+                f"{self.period} {self.kind}: debits {debits} != credits {credits}"
+            )
         return self
 
     @property
@@ -88,7 +90,9 @@ class JournalEntry(BaseModel):
         return total((line.credit for line in self.lines), self.lines[0].credit.currency)
 
 
-def line(account: Account, increase: Decimal, currency: str, obligation: str | None = None) -> JournalLine:
+def line(
+    account: Account, increase: Decimal, currency: str, obligation: str | None = None
+) -> JournalLine:
     """The line that moves ``account`` by ``increase`` (negative: a decrease)."""
     zero = Money.zero(currency)
     amount = Money.of(abs(increase), currency)
@@ -115,7 +119,10 @@ def entry_for_change(
         (Account.CASH, after.collected.amount - before.collected.amount),
         (Account.RECEIVABLE, after.receivable.amount - before.receivable.amount),
         (Account.CONTRACT_ASSET, after.contract_asset.amount - before.contract_asset.amount),
-        (Account.CONTRACT_LIABILITY, after.contract_liability.amount - before.contract_liability.amount),
+        (
+            Account.CONTRACT_LIABILITY,
+            after.contract_liability.amount - before.contract_liability.amount,
+        ),
     ]
     lines = [line(account, change, currency) for account, change in moves if change != 0]
     if revenue_by_obligation is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from pshub.domain.revenue.allocation import AllocationLine
 from pshub.domain.revenue.obligations import Modification, RevenueInputError, Treatment
 
 
@@ -24,32 +25,37 @@ class ModificationDecision(BaseModel):
     treatment: Treatment
     forced: bool
     reason: str
+    allocation: tuple[AllocationLine, ...] = ()  # what each affected obligation received
 
 
 def decide(modification: Modification, period: str, field: str) -> ModificationDecision:
     """Decide the treatment; ``field`` is the modification's input path for errors."""
     if modification.treatment is not None:
         return ModificationDecision(
-            period=period, treatment=modification.treatment, forced=True, reason="treatment given in the case"
+            period=period,
+            treatment=modification.treatment,
+            forced=True,
+            reason="treatment given in the case",
         )
     if modification.add_obligations and modification.distinct and modification.at_standalone_price:
         if modification.extend:
             raise RevenueInputError(
                 f"{field}.extend",
-                "a separate contract cannot extend existing obligations; add a new obligation instead",
+                "a separate contract cannot extend obligations; add a new obligation instead",
             )
         return ModificationDecision(
             period=period,
             treatment=Treatment.SEPARATE_CONTRACT,
             forced=False,
-            reason="distinct goods or services priced at standalone selling price (ASC 606-10-25-12)",
+            reason="distinct goods or services at standalone selling price (ASC 606-10-25-12)",
         )
     remaining = modification.remaining_distinct
     if remaining is None:
         remaining = modification.distinct
     if remaining is None:
         raise RevenueInputError(
-            f"{field}.distinct", "say whether the goods or services are distinct, or give a treatment"
+            f"{field}.distinct",
+            "say whether the goods or services are distinct, or give a treatment",
         )
     if remaining:
         return ModificationDecision(

@@ -77,6 +77,9 @@ def _validate(body: dict[str, Any], current: dict[str, Any] | None) -> FieldErro
     start, due = merged.get("start_date"), merged.get("due_date")
     if not errors.items and start and due and str(due) < str(start):
         errors.add("due_date", "Due date must be on or after the start date")
+    currency = merged.get("currency") or "USD"
+    if body.get("price") is not None and not any(e["field"] == "currency" for e in errors.items):
+        units_to_cents(errors, "price", body["price"], str(currency))
     refs.check(errors, body)
     _check_custom_fields(errors, body.get("custom_fields"))
     return errors

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from pshub.sandboxes.base import SandboxState
 from pshub.sandboxes.netsuite.errors import ErrorDetail, NsError
@@ -186,8 +187,6 @@ def _self(base: str, rtype: str, rid: str) -> dict[str, str]:
 
 def _page_links(base: str, rtype: str, limit: int, offset: int, total: int,
                 q: str | None) -> list[dict[str, str]]:
-    from urllib.parse import urlencode
-
     def href(at: int) -> str:
         params = {"limit": limit, "offset": at, **({"q": q} if q else {})}
         return f"{base}/{rtype}?{urlencode(params)}"

@@ -1,0 +1,184 @@
+"""`pshub` command line: demo, serve, sandboxes, configuration checks and operations."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pshub.settings import Settings
+
+app = typer.Typer(help="pshub: quote-to-cash integration hub for professional-services firms.",
+                  no_args_is_help=True, add_completion=False)
+sandbox_app = typer.Typer(help="Vendor sandboxes (Salesforce, Kantata, NetSuite).",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Where state is kept.")]
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+def _block_until_signal() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Seed of the simulated firm (reproducible).")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Last line of stdout is JSON.")] = False,
+    serve: Annotated[bool, typer.Option(help="Keep hub and sandboxes running after.")] = False,
+    data_dir: DataDir = Path(".pshub"),
+    fresh: Annotated[bool, typer.Option(help="Start over: wipe the data directory.")] = False,
+    latency_ms: Annotated[float, typer.Option(help="Latency added by each sandbox.")] = 0,
+) -> None:
+    """Seed a firm, close its deals in the CRM sandbox, and provision them through the hub."""
+    from pshub import demo as demo_run
+
+    settings = _settings(data_dir)
+    err.print(f"[bold]pshub demo[/] — seed {seed}, data in {data_dir.resolve()}")
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=False) as progress:
+        task = progress.add_task("deals provisioned or excepted", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result, stack = demo_run.run(settings, seed=seed, fresh=fresh, latency_ms=latency_ms,
+                                     on_progress=on_progress)
+    try:
+        _print_demo(result)
+        if serve:
+            print(json.dumps({"urls": stack.urls, "credentials": stack.credentials(),
+                              "console": f"{stack.urls['hub']}/docs"}), flush=True)
+        if as_json:
+            print(json.dumps(result.summary(), default=str), flush=True)
+        if serve:
+            err.print("[green]serving[/] — Ctrl-C to stop")
+            _block_until_signal()
+    finally:
+        stack.stop()
+
+
+def _print_demo(result: Any) -> None:
+    table = Table(title=f"Closed-won deals ({result.deals_closed})", show_lines=False)
+    for col in ("opportunity", "deal", "entity", "value", "outcome", "PSA project", "ERP job"):
+        table.add_column(col)
+    for o in result.outcomes:
+        ok = o.status == "completed"
+        table.add_row(o.opportunity_id, o.name[:34], o.entity, f"{o.currency} {o.amount}",
+                      "[green]provisioned[/]" if ok else f"[red]{o.reason or o.status}[/]",
+                      o.system_ids.get("psa_project_id", "—"), o.system_ids.get("erp_job_id", "—"))
+    err.print(table)
+    held: dict[str, float | Any] = {}
+    for e in result.exceptions:
+        from decimal import Decimal
+
+        held[e["currency"]] = held.get(e["currency"], Decimal(0)) + Decimal(e["amount"])
+    held_text = ", ".join(f"{c} {v:,}" for c, v in sorted(held.items())) or "nothing"
+    err.print(f"[bold]{result.projects_provisioned}[/] provisioned, "
+              f"[bold]{len(result.exceptions)}[/] exceptions holding back {held_text}; "
+              f"duplicates in sandboxes: {sum(result.duplicates.values())}; "
+              f"{result.seconds:.1f}s")
+    records = ", ".join(f"{v}: " + ", ".join(f"{k}={n}" for k, n in sorted(c.items()))
+                        for v, c in result.records.items())
+    err.print(f"records — {records}")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = Path(".pshub"),
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port of the hub API.")] = None,
+) -> None:
+    """Run the hub: DBOS worker and HTTP API, against the configured vendor endpoints."""
+    from pshub import bootstrap
+    from pshub.api.app import create_app
+    from pshub.flows import ingest
+    from pshub.sandboxes.server import ThreadedServer
+
+    settings = _settings(data_dir)
+    c = bootstrap.build(settings)
+    bootstrap.launch(c)
+    swept = ingest.sweep_inbox(c)
+    api = ThreadedServer(create_app(c), host=host or settings.hub_host,
+                         port=port or settings.hub_port, name="pshub-api").start()
+    print(json.dumps({"hub": api.url, "recovered_inbox_events": swept}), flush=True)
+    try:
+        _block_until_signal()
+    finally:
+        api.stop()
+        bootstrap.shutdown(c)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    data_dir: DataDir = Path(".pshub"),
+    notify_url: Annotated[str | None, typer.Option(help="Where Salesforce sends changes.")] = None,
+    salesforce_port: int = 8701, kantata_port: int = 8702, netsuite_port: int = 8703,
+    latency_ms: float = 0,
+) -> None:
+    """Start the three vendor sandboxes and print their base URLs as one JSON line."""
+    from pshub.stack import start_sandboxes
+
+    settings = _settings(data_dir)
+    notify = notify_url or f"http://{settings.hub_host}:{settings.hub_port}/webhooks/salesforce"
+    boxes = start_sandboxes(settings, notify_url=notify, latency_ms=latency_ms, ports={
+        "salesforce": salesforce_port, "kantata": kantata_port, "netsuite": netsuite_port})
+    print(json.dumps({"urls": boxes.urls, "ca_file": str(boxes.ca_file)}), flush=True)
+    try:
+        _block_until_signal()
+    finally:
+        boxes.stop()
+
+
+@app.command("check-config")
+def check_config(
+    policy_dir: Annotated[Path | None, typer.Option(help="Policy directory to check.")] = None,
+    data_dir: DataDir = Path(".pshub"),
+) -> None:
+    """Validate the policy files; every problem is printed with its file and field."""
+    from pshub.policy import check_policy
+
+    directory = policy_dir or _settings(data_dir).resolved_policy_dir()
+    policy, errors = check_policy(directory)
+    if errors or policy is None:
+        for e in errors:
+            err.print(f"[red]error[/] {e}")
+        err.print(f"{len(errors)} error(s) in {directory}")
+        raise typer.Exit(1)
+    rules = policy.rules
+    out.print(f"policy OK ({directory}): {len(rules.legal_entities)} legal entities, "
+              f"{len(rules.service_lines)} service lines, {len(rules.templates)} templates, "
+              f"{len(rules.rate_cards)} rate cards")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

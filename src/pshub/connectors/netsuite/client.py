@@ -1,0 +1,145 @@
+"""NetSuite connector: SuiteTalk REST record service over TBA, implementing ``ErpPort``.
+
+Every write is an upsert by external id (``PUT /{type}/eid:PSHUB-...``, 204 + ``Location``),
+so a replayed step updates the record it created. All requests of one account in this
+process share one concurrency budget (:mod:`.budget`).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pshub.connectors.errors import ConcurrencyLimitError, NotFoundError, TransientError
+from pshub.connectors.netsuite import mapping
+from pshub.connectors.netsuite.auth import TbaSigner
+from pshub.connectors.netsuite.budget import BudgetExhausted, budget_for
+from pshub.connectors.netsuite.errors import VENDOR, from_response, from_transport
+from pshub.connectors.netsuite.models import NsCustomer, NsJob, NsPage
+from pshub.domain.parties import Account, LegalEntity
+from pshub.domain.projects import Project
+
+RECORD_PATH = "/services/rest/record/v1"
+
+
+class NetSuiteConnector:
+    """The ERP port for NetSuite: customers (with hierarchy) and jobs."""
+
+    system = "netsuite"
+
+    def __init__(
+        self,
+        base_url: str,
+        account_id: str,
+        consumer_key: str,
+        consumer_secret: str,
+        token_id: str,
+        token_secret: str,
+        *,
+        timeout: float = 10.0,
+        max_concurrency: int = 5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._base = base_url.rstrip("/") + RECORD_PATH
+        self._signer = TbaSigner(account_id, consumer_key, consumer_secret, token_id,
+                                 token_secret)
+        self.budget = budget_for(account_id, max_concurrency)
+        self._budget_wait = timeout * 6  # a slot frees within a few request timeouts
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self._currency_ids: dict[str, str] = {}
+
+    # -- ErpPort -----------------------------------------------------------------------
+    def upsert_customer(self, account: Account, entity: LegalEntity,
+                        parent_erp_id: str | None) -> str:
+        """Create or update the customer keyed by external id; returns its internal id."""
+        body = mapping.customer_body(account, entity, parent_erp_id,
+                                     self.currency_id(entity.currency))
+        return self._upsert("customer", account.id, body)
+
+    def upsert_job(self, project: Project, customer_erp_id: str, entity: LegalEntity) -> str:
+        """Create or update the job (project) under the customer; returns its internal id."""
+        body = mapping.job_body(project, customer_erp_id, entity,
+                                self.currency_id(project.currency))
+        return self._upsert("job", project.id, body)
+
+    # -- reads -------------------------------------------------------------------------
+    def get_customer(self, internal_id: str) -> NsCustomer:
+        return NsCustomer.model_validate(self._get_json(f"/customer/{internal_id}"))
+
+    def get_job(self, internal_id: str) -> NsJob:
+        return NsJob.model_validate(self._get_json(f"/job/{internal_id}"))
+
+    def find_ids(self, record_type: str, q: str, *, limit: int = 1000) -> list[str]:
+        """Internal ids of the records matching the collection filter ``q``, all pages."""
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = NsPage.model_validate(self._get_json(
+                f"/{record_type}", params={"q": q, "limit": limit, "offset": offset}))
+            ids += [item.id for item in page.items]
+            if not page.has_more:
+                return ids
+            offset += limit
+
+    def currency_id(self, iso_code: str) -> str:
+        """NetSuite's internal id of a currency (looked up once by its ISO symbol)."""
+        if iso_code not in self._currency_ids:
+            found = self.find_ids("currency", f'symbol IS "{iso_code}"', limit=10)
+            if not found:
+                raise NotFoundError(f"currency {iso_code} is not set up in NetSuite",
+                                    vendor=VENDOR, operation="currency", record=iso_code,
+                                    fields=("currency",))
+            self._currency_ids[iso_code] = found[0]
+        return self._currency_ids[iso_code]
+
+    # -- wire --------------------------------------------------------------------------
+    def _upsert(self, record_type: str, canonical: str, body: dict[str, Any]) -> str:
+        path = mapping.record_path(record_type, canonical)
+        response = self._send("PUT", path, operation=f"upsert {record_type}",
+                              record=canonical, json=body)
+        internal = mapping.id_from_location(response.headers.get("Location"))
+        if internal is None:  # not expected from NetSuite; read the record back instead
+            internal = str(self._get_json(path)["id"])
+        return internal
+
+    def _get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self._send("GET", path, operation=f"get {path.split('/')[1]}",
+                              params=params)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise TransientError("NetSuite answered with a body that is not JSON",
+                                 vendor=VENDOR, operation="get", status=response.status_code
+                                 ) from exc
+        return data if isinstance(data, dict) else {}
+
+    def _send(self, method: str, path: str, *, operation: str, record: str | None = None,
+              json: dict[str, Any] | None = None,
+              params: dict[str, Any] | None = None) -> httpx.Response:
+        url = httpx.URL(self._base + path, params=params)
+        try:
+            with self.budget.slot(self._budget_wait):
+                headers = {"Authorization": self._signer.authorization(method, str(url)),
+                           "Accept": "application/json"}
+                response = self._http.request(method, url, json=json, headers=headers)
+        except BudgetExhausted as exc:
+            raise ConcurrencyLimitError(str(exc), vendor=VENDOR, operation=operation,
+                                        record=record) from exc
+        except httpx.HTTPError as exc:
+            raise from_transport(exc, operation=operation, record=record) from exc
+        if response.is_success:
+            return response
+        raise from_response(response, operation=operation, record=record)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> NetSuiteConnector:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
