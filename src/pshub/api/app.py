@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
@@ -57,25 +58,8 @@ def create_app(c: Container) -> FastAPI:
                          422: {"model": ErrorBody}})
     async def salesforce_webhook(request: Request) -> Any:
         body = await request.body()
-        try:
-            signing.verify(c.settings.webhook_secret, request.headers.get(signing.HEADER), body,
-                           time.time(), c.settings.webhook_tolerance_seconds)
-        except signing.SignatureError as exc:
-            inbox_id = ingest.reject(c, body, f"signature: {exc}")
-            telemetry.WEBHOOKS.labels("salesforce", "unauthorized").inc()
-            return _error(401, "unauthorized", signing.HEADER, str(exc), inbox_id)
-        try:
-            event = ingest.parse_salesforce(body)
-        except ingest.EventRejected as exc:
-            inbox_id = ingest.reject(c, body, str(exc))
-            telemetry.WEBHOOKS.labels("salesforce", "rejected").inc()
-            return _error(422, "invalid_event", exc.field, exc.reason, inbox_id)
-        accepted = ingest.accept_salesforce(c, body, event)
-        outcome = "duplicate" if accepted.duplicate else "accepted"
-        telemetry.WEBHOOKS.labels("salesforce", outcome).inc()
-        return WebhookAccepted(status=outcome, inbox_id=accepted.inbox_id,
-                               correlation_id=accepted.correlation_id,
-                               workflow_ids=accepted.workflow_ids)
+        # Database and DBOS calls block: run them off the event loop.
+        return await run_in_threadpool(_salesforce, c, body, request.headers.get(signing.HEADER))
 
     @app.get("/flows/{correlation_id:path}", response_model=FlowPublic)
     def get_flow(correlation_id: str) -> FlowPublic:
@@ -145,6 +129,28 @@ def create_app(c: Container) -> FastAPI:
         return Response(generate_latest(telemetry.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _salesforce(c: Container, body: bytes, signature: str | None) -> Any:
+    try:
+        signing.verify(c.settings.webhook_secret, signature, body, time.time(),
+                       c.settings.webhook_tolerance_seconds)
+    except signing.SignatureError as exc:
+        inbox_id = ingest.reject(c, body, f"signature: {exc}")
+        telemetry.WEBHOOKS.labels("salesforce", "unauthorized").inc()
+        return _error(401, "unauthorized", signing.HEADER, str(exc), inbox_id)
+    try:
+        event = ingest.parse_salesforce(body)
+    except ingest.EventRejected as exc:
+        inbox_id = ingest.reject(c, body, str(exc))
+        telemetry.WEBHOOKS.labels("salesforce", "rejected").inc()
+        return _error(422, "invalid_event", exc.field, exc.reason, inbox_id)
+    accepted = ingest.accept_salesforce(c, body, event)
+    outcome = "duplicate" if accepted.duplicate else "accepted"
+    telemetry.WEBHOOKS.labels("salesforce", outcome).inc()
+    return WebhookAccepted(status=outcome, inbox_id=accepted.inbox_id,
+                           correlation_id=accepted.correlation_id,
+                           workflow_ids=accepted.workflow_ids)
 
 
 def _error(status: int, error: str, field: str | None, reason: str,

@@ -85,8 +85,8 @@ class Money(BaseModel):
 
     @classmethod
     def of(cls, amount: object, currency: str) -> Money:
-        """The one constructor: Money.of("12.50", "USD")."""
-        return cls(amount=to_decimal(amount), currency=currency)
+        """The one constructor: Money.of("12.50", "USD"). Raises MoneyError naming the field."""
+        return cls(amount=to_decimal(amount), currency=check_currency(currency))
 
     @classmethod
     def zero(cls, currency: str) -> Money:

@@ -37,8 +37,9 @@ def sandbox(state: SandboxState) -> Iterator[ThreadedServer]:
 @pytest.fixture
 def api(sandbox: ThreadedServer) -> Iterator[httpx.Client]:
     """Raw HTTP to the sandbox, authorised, rooted at the server (paths carry /api/v1)."""
-    with httpx.Client(base_url=sandbox.url, timeout=10.0,
-                      headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+    with httpx.Client(
+        base_url=sandbox.url, timeout=10.0, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
         yield client
 
 
@@ -53,16 +54,31 @@ def project() -> Project:
     """A fixed-fee implementation project with two tasks and two billing milestones."""
     pid = canonical_id("project", "crm", "006A")
     return Project(
-        id=pid, contract_id=canonical_id("contract", "crm", "006A"),
-        name="Acme - ERP Implementation", template="IMPL", legal_entity="US01",
-        currency="USD", budget=Money.of("120000.00", "USD"),
-        start_date=date(2025, 2, 3), end_date=date(2025, 6, 30),
-        tasks=(Task(id=canonical_id("task", pid, "design"), name="Design"),
-               Task(id=canonical_id("task", pid, "build"), name="Build")),
+        id=pid,
+        contract_id=canonical_id("contract", "crm", "006A"),
+        name="Acme - ERP Implementation",
+        template="IMPL",
+        legal_entity="US01",
+        currency="USD",
+        budget=Money.of("120000.00", "USD"),
+        start_date=date(2025, 2, 3),
+        end_date=date(2025, 6, 30),
+        tasks=(
+            Task(id=canonical_id("task", pid, "design"), name="Design"),
+            Task(id=canonical_id("task", pid, "build"), name="Build"),
+        ),
         milestones=(
-            Milestone(id=canonical_id("milestone", pid, "m1"), name="Kick-off",
-                      amount=Money.of("30000.00", "USD"), due_date=date(2025, 2, 28)),
-            Milestone(id=canonical_id("milestone", pid, "m2"), name="Go-live",
-                      amount=Money.of("90000.00", "USD"), due_date=date(2025, 6, 30)),
+            Milestone(
+                id=canonical_id("milestone", pid, "m1"),
+                name="Kick-off",
+                amount=Money.of("30000.00", "USD"),
+                due_date=date(2025, 2, 28),
+            ),
+            Milestone(
+                id=canonical_id("milestone", pid, "m2"),
+                name="Go-live",
+                amount=Money.of("90000.00", "USD"),
+                due_date=date(2025, 6, 30),
+            ),
         ),
     )

@@ -51,11 +51,13 @@ def spec_path(url_or_path: str) -> tuple[str, str]:
     return path.split("/")[3], path
 
 
-def _request(method: str, path: str, body: Any = None,
-             query: dict[str, str] | None = None) -> MockRequest:
+def _request(
+    method: str, path: str, body: Any = None, query: dict[str, str] | None = None
+) -> MockRequest:
     data = None if body is None else json.dumps(body).encode()
-    return MockRequest(HOST, method.lower(), path, args=query or {}, data=data,
-                       content_type="application/json")
+    return MockRequest(
+        HOST, method.lower(), path, args=query or {}, data=data, content_type="application/json"
+    )
 
 
 def check_response(method: str, url: str, status: int, body: Any) -> None:
@@ -85,7 +87,8 @@ def _detail(exc: BaseException) -> str:
         parts.append(str(cause))
         cause = cause.__cause__
     schema_errors = getattr(exc, "schema_errors", None) or getattr(
-        exc.__cause__, "schema_errors", None)
+        exc.__cause__, "schema_errors", None
+    )
     if schema_errors:
         parts.extend(f"{list(e.absolute_path)}: {e.message}" for e in schema_errors)
     return " | ".join(parts)[:2000]

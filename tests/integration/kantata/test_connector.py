@@ -26,7 +26,8 @@ def _records(api: httpx.Client, collection: str) -> list[dict[str, object]]:
 
 
 def test_upserting_a_project_twice_leaves_one_workspace_and_one_story_per_task_and_milestone(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     first = connector.upsert_project(project, "Acme Corp")
     second = connector.upsert_project(project, "Acme Corp")
     assert first == second
@@ -38,10 +39,13 @@ def test_upserting_a_project_twice_leaves_one_workspace_and_one_story_per_task_a
 
 
 def test_every_written_record_carries_its_external_id(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     ref = connector.upsert_project(project, "Acme Corp")
-    by_subject = {(r["subject_type"], str(r["subject_id"])): r["service_model_ref"]
-                  for r in _records(api, "external_references")}
+    by_subject = {
+        (r["subject_type"], str(r["subject_id"])): r["service_model_ref"]
+        for r in _records(api, "external_references")
+    }
     assert by_subject[("Workspace", ref.project_id)] == external_id(project.id)
     for milestone in project.milestones:
         story_id = ref.milestone_ids[milestone.id]
@@ -49,7 +53,8 @@ def test_every_written_record_carries_its_external_id(
 
 
 def test_a_milestone_carries_its_billing_amount_in_cents(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     ref = connector.upsert_project(project, "Acme Corp")
     story = api.get(f"/api/v1/stories/{ref.milestone_ids[project.milestones[1].id]}.json")
     record = next(iter(story.json()["stories"].values()))
@@ -57,14 +62,23 @@ def test_a_milestone_carries_its_billing_amount_in_cents(
 
 
 def test_a_budget_change_updates_the_same_workspace_in_place(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     before = connector.upsert_project(project, "Acme Corp")
-    changed = project.model_copy(update={
-        "budget": Money.of("150000.55", "USD"),
-        "milestones": (project.milestones[0], Milestone(
-            id=project.milestones[1].id, name="Go-live", amount=Money.of("120000.55", "USD"),
-            due_date=project.milestones[1].due_date)),
-    })
+    changed = project.model_copy(
+        update={
+            "budget": Money.of("150000.55", "USD"),
+            "milestones": (
+                project.milestones[0],
+                Milestone(
+                    id=project.milestones[1].id,
+                    name="Go-live",
+                    amount=Money.of("120000.55", "USD"),
+                    due_date=project.milestones[1].due_date,
+                ),
+            ),
+        }
+    )
     after = connector.upsert_project(changed, "Acme Corp")
     assert after == before
     [workspace] = _records(api, "workspaces")
@@ -89,7 +103,8 @@ def test_a_refused_token_raises_unauthorized(sandbox: ThreadedServer, project: P
 
 
 def test_a_validation_error_raises_rejected_naming_the_field(
-        connector: KantataConnector, project: Project) -> None:
+    connector: KantataConnector, project: Project
+) -> None:
     nameless = project.model_copy(update={"name": ""})
     with pytest.raises(RejectedError) as caught:
         connector.upsert_project(nameless, "Acme Corp")
@@ -98,7 +113,8 @@ def test_a_validation_error_raises_rejected_naming_the_field(
 
 
 def test_an_amount_the_currency_cannot_hold_is_refused_before_any_call(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     odd = project.model_copy(update={"budget": Money.of("10.005", "USD")})
     with pytest.raises(ValueError, match="minor unit"):
         connector.upsert_project(odd, "Acme Corp")
@@ -106,7 +122,8 @@ def test_an_amount_the_currency_cannot_hold_is_refused_before_any_call(
 
 
 def test_an_outage_raises_a_transient_error(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     api.post("/_sandbox/outage", json={"seconds": 60})
     with pytest.raises(TransientError) as caught:
         connector.upsert_project(project, "Acme Corp")
@@ -114,7 +131,8 @@ def test_an_outage_raises_a_transient_error(
 
 
 def test_a_rate_limit_raises_rate_limited_with_retry_after(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     api.put("/_sandbox/faults", json={"rate_limit_per_second": 0.01, "rate_limit_burst": 1})
     with pytest.raises(RateLimitedError) as caught:
         connector.upsert_project(project, "Acme Corp")
@@ -122,7 +140,8 @@ def test_a_rate_limit_raises_rate_limited_with_retry_after(
 
 
 def test_server_errors_raise_a_transient_error(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     api.put("/_sandbox/faults", json={"error_rate": 1})
     with pytest.raises(TransientError) as caught:
         connector.upsert_project(project, "Acme Corp")
@@ -130,8 +149,10 @@ def test_server_errors_raise_a_transient_error(
 
 
 def test_an_unreachable_server_raises_a_transient_error(project: Project) -> None:
-    with KantataConnector(f"http://127.0.0.1:{free_port()}", "t", timeout=2.0) as psa, \
-            pytest.raises(TransientError):
+    with (
+        KantataConnector(f"http://127.0.0.1:{free_port()}", "t", timeout=2.0) as psa,
+        pytest.raises(TransientError),
+    ):
         psa.upsert_project(project, "Acme Corp")
 
 
@@ -141,7 +162,20 @@ def test_a_missing_record_raises_not_found(connector: KantataConnector) -> None:
 
 
 def test_the_workspace_budget_survives_the_round_trip_exactly(
-        connector: KantataConnector, api: httpx.Client, project: Project) -> None:
+    connector: KantataConnector, api: httpx.Client, project: Project
+) -> None:
     connector.upsert_project(project, "Acme Corp")
     [workspace] = connector.list("workspaces", include_archived=True)
     assert Decimal(workspace["price_in_cents"]) / 100 == project.budget.amount
+
+
+def test_the_client_name_goes_to_the_invoice_preference_and_configured_custom_fields(
+    sandbox: ThreadedServer, api: httpx.Client, project: Project
+) -> None:
+    fields = {"client": 101, "legal_entity": 102}
+    with KantataConnector(sandbox.url, "kantata-sandbox-token", custom_field_ids=fields) as psa:
+        psa.upsert_project(project, "Acme Corp")
+    [preference] = _records(api, "workspace_invoice_preferences")
+    values = {v["custom_field_name"]: v["value"] for v in _records(api, "custom_field_values")}
+    assert preference["client_invoice_name"] == "Acme Corp"
+    assert values == {"Client": "Acme Corp", "Legal Entity": "US01"}

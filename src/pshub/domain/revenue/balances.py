@@ -41,7 +41,7 @@ class Balances(BaseModel):
 
 def balances(revenue: Money, billed: Money, collected: Money) -> Balances:
     """Balances from cumulative revenue, billings and collections (all in one currency)."""
-    zero = Money.zero(revenue.currency)
+    zero = Money.zero(revenue.currency).rounded()
     received_or_due = billed if billed >= collected else collected
     net = revenue - received_or_due
     return Balances(

@@ -94,7 +94,7 @@ def line(
     account: Account, increase: Decimal, currency: str, obligation: str | None = None
 ) -> JournalLine:
     """The line that moves ``account`` by ``increase`` (negative: a decrease)."""
-    zero = Money.zero(currency)
+    zero = Money.zero(currency).rounded()
     amount = Money.of(abs(increase), currency)
     debit_side = (increase > 0) == (account in DEBIT_NORMAL)
     return JournalLine(

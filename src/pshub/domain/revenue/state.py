@@ -52,7 +52,7 @@ class ContractState:
             raise RevenueInputError(
                 field, f"{amount} has more decimals than {self.currency} allows"
             )
-        return amount
+        return self.cents(amount)
 
     def period_index(self, label: str, field: str) -> int:
         if label not in self.index:

@@ -63,7 +63,7 @@ class Query:
         for fdef, desc in reversed(self.order):  # stable sorts, last key first
             present = [r for r in found if r.get(fdef.name) is not None]
             empty = [r for r in found if r.get(fdef.name) is None]
-            present.sort(key=lambda r, f=fdef: _key(f, r[f.name]), reverse=desc)
+            present.sort(key=_sorter(fdef), reverse=desc)
             found = present + empty if desc else empty + present  # ASC: nulls first
         found = found[self.offset:]
         return found if self.limit is None else found[:self.limit]
@@ -71,6 +71,10 @@ class Query:
 
 def parse(text: str) -> Query:
     return _Parser(text).query()
+
+
+def _sorter(fdef: Field) -> Callable[[Row], Any]:
+    return lambda row: _key(fdef, row[fdef.name])
 
 
 def _key(fdef: Field, value: Any) -> Any:
@@ -297,7 +301,7 @@ def _norm(fdef: Field, value: Any) -> Any:
 
 def _compare(op: str, left: Any, right: Any) -> bool:
     if op in ("=", "!=", "<>"):
-        return (left == right) == (op == "=")
+        return bool(left == right) == (op == "=")
     if left is None or right is None:
         return False
     if op == "<":
