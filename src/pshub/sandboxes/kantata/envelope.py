@@ -88,9 +88,14 @@ def order(records: list[dict[str, Any]], spec: str | None, default: str) -> list
     name, _, direction = (spec or default).partition(":")
     reverse = direction == "desc"
     ordered = sorted(records, key=_id_key, reverse=reverse)
-    return sorted(
-        ordered, key=lambda r: (r.get(name) is None, str(r.get(name) or "")), reverse=reverse
-    )
+    return sorted(ordered, key=lambda r: _sort_key(r.get(name)), reverse=reverse)
+
+
+def _sort_key(value: Any) -> tuple[bool, int, str]:
+    """Numbers sort as numbers, everything else as text; missing values last."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (False, value, "")
+    return (value is None, 0, "" if value is None else str(value))
 
 
 @dataclass
