@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get(
-    "PSHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    "PSHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_POSTGRES = os.environ.get("PSHUB_REQUIRE_POSTGRES") == "1"
 
 

@@ -34,8 +34,9 @@ class FakeCrm:
             raise NotFoundError(f"no account {source_id}", vendor=self.system)
         return self.accounts[source_id]
 
-    def write_back_provisioning(self, opportunity_source_id: str,
-                                ids: ProvisioningWriteBack) -> None:
+    def write_back_provisioning(
+        self, opportunity_source_id: str, ids: ProvisioningWriteBack
+    ) -> None:
         self.write_backs[opportunity_source_id] = ids
 
 
@@ -54,9 +55,11 @@ class FakePsa:
             raise TransientError("503 service unavailable", vendor=self.system, status=503)
         self.projects[project.id] = project
         number = list(self.projects).index(project.id) + 1
-        return PsaProjectRef(project_id=str(1000 + number),
-                             task_ids={t.id: f"t{i}" for i, t in enumerate(project.tasks)},
-                             milestone_ids={m.id: f"m{i}" for i, m in enumerate(project.milestones)})
+        return PsaProjectRef(
+            project_id=str(1000 + number),
+            task_ids={t.id: f"t{i}" for i, t in enumerate(project.tasks)},
+            milestone_ids={m.id: f"m{i}" for i, m in enumerate(project.milestones)},
+        )
 
 
 class FakeErp:
@@ -66,8 +69,9 @@ class FakeErp:
         self.customers: dict[str, tuple[Account, str, str | None]] = {}
         self.jobs: dict[str, tuple[Project, str]] = {}
 
-    def upsert_customer(self, account: Account, entity: LegalEntity,
-                        parent_erp_id: str | None) -> str:
+    def upsert_customer(
+        self, account: Account, entity: LegalEntity, parent_erp_id: str | None
+    ) -> str:
         self.customers[account.id] = (account, entity.erp_subsidiary_id, parent_erp_id)
         return str(list(self.customers).index(account.id) + 100)
 

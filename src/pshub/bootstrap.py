@@ -68,19 +68,31 @@ def build_connectors(settings: Settings) -> tuple[CrmPort, PsaPort, ErpPort]:
     from pshub.connectors.salesforce import SalesforceConnector
 
     crm = SalesforceConnector(
-        settings.salesforce_url, settings.salesforce_client_id,
+        settings.salesforce_url,
+        settings.salesforce_client_id,
         settings.salesforce_client_secret,
-        ca_file=str(settings.salesforce_ca_file) if settings.salesforce_ca_file else None)
+        ca_file=str(settings.salesforce_ca_file) if settings.salesforce_ca_file else None,
+    )
     psa = KantataConnector(settings.kantata_url, settings.kantata_token)
     erp = NetSuiteConnector(
-        settings.netsuite_url, settings.netsuite_account_id, settings.netsuite_consumer_key,
-        settings.netsuite_consumer_secret, settings.netsuite_token_id,
-        settings.netsuite_token_secret, max_concurrency=settings.netsuite_concurrency)
+        settings.netsuite_url,
+        settings.netsuite_account_id,
+        settings.netsuite_consumer_key,
+        settings.netsuite_consumer_secret,
+        settings.netsuite_token_id,
+        settings.netsuite_token_secret,
+        max_concurrency=settings.netsuite_concurrency,
+    )
     return crm, psa, erp
 
 
-def build(settings: Settings | None = None, *, crm: CrmPort | None = None,
-          psa: PsaPort | None = None, erp: ErpPort | None = None) -> Container:
+def build(
+    settings: Settings | None = None,
+    *,
+    crm: CrmPort | None = None,
+    psa: PsaPort | None = None,
+    erp: ErpPort | None = None,
+) -> Container:
     """Build (and install) the container; ports not given are the real connectors."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

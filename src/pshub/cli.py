@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 import signal
 import sys
 import threading
@@ -16,10 +17,14 @@ from rich.table import Table
 
 from pshub.settings import Settings
 
-app = typer.Typer(help="pshub: quote-to-cash integration hub for professional-services firms.",
-                  no_args_is_help=True, add_completion=False)
-sandbox_app = typer.Typer(help="Vendor sandboxes (Salesforce, Kantata, NetSuite).",
-                          no_args_is_help=True)
+app = typer.Typer(
+    help="pshub: quote-to-cash integration hub for professional-services firms.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+sandbox_app = typer.Typer(
+    help="Vendor sandboxes (Salesforce, Kantata, NetSuite).", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 
 err = Console(stderr=True)
@@ -56,21 +61,35 @@ def demo(
 
     settings = _settings(data_dir)
     err.print(f"[bold]pshub demo[/] — seed {seed}, data in {data_dir.resolve()}")
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=err,
-                  transient=False) as progress:
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
         task = progress.add_task("deals provisioned or excepted", total=None)
 
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        result, stack = demo_run.run(settings, seed=seed, fresh=fresh, latency_ms=latency_ms,
-                                     on_progress=on_progress)
+        result, stack = demo_run.run(
+            settings, seed=seed, fresh=fresh, latency_ms=latency_ms, on_progress=on_progress
+        )
     try:
         _print_demo(result)
         if serve:
-            print(json.dumps({"urls": stack.urls, "credentials": stack.credentials(),
-                              "console": f"{stack.urls['hub']}/docs"}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "urls": stack.urls,
+                        "credentials": stack.credentials(),
+                        "console": f"{stack.urls['hub']}/docs",
+                    }
+                ),
+                flush=True,
+            )
         if as_json:
             print(json.dumps(result.summary(), default=str), flush=True)
         if serve:
@@ -86,22 +105,30 @@ def _print_demo(result: Any) -> None:
         table.add_column(col)
     for o in result.outcomes:
         ok = o.status == "completed"
-        table.add_row(o.opportunity_id, o.name[:34], o.entity, f"{o.currency} {o.amount}",
-                      "[green]provisioned[/]" if ok else f"[red]{o.reason or o.status}[/]",
-                      o.system_ids.get("psa_project_id", "—"), o.system_ids.get("erp_job_id", "—"))
+        table.add_row(
+            o.opportunity_id,
+            o.name[:34],
+            o.entity,
+            f"{o.currency} {o.amount}",
+            "[green]provisioned[/]" if ok else f"[red]{o.reason or o.status}[/]",
+            o.system_ids.get("psa_project_id", "—"),
+            o.system_ids.get("erp_job_id", "—"),
+        )
     err.print(table)
-    held: dict[str, float | Any] = {}
+    held: dict[str, Decimal] = {}
     for e in result.exceptions:
-        from decimal import Decimal
-
         held[e["currency"]] = held.get(e["currency"], Decimal(0)) + Decimal(e["amount"])
     held_text = ", ".join(f"{c} {v:,}" for c, v in sorted(held.items())) or "nothing"
-    err.print(f"[bold]{result.projects_provisioned}[/] provisioned, "
-              f"[bold]{len(result.exceptions)}[/] exceptions holding back {held_text}; "
-              f"duplicates in sandboxes: {sum(result.duplicates.values())}; "
-              f"{result.seconds:.1f}s")
-    records = ", ".join(f"{v}: " + ", ".join(f"{k}={n}" for k, n in sorted(c.items()))
-                        for v, c in result.records.items())
+    err.print(
+        f"[bold]{result.projects_provisioned}[/] provisioned, "
+        f"[bold]{len(result.exceptions)}[/] exceptions holding back {held_text}; "
+        f"duplicates in sandboxes: {sum(result.duplicates.values())}; "
+        f"{result.seconds:.1f}s"
+    )
+    records = ", ".join(
+        f"{v}: " + ", ".join(f"{k}={n}" for k, n in sorted(c.items()))
+        for v, c in result.records.items()
+    )
     err.print(f"records — {records}")
 
 
@@ -121,8 +148,12 @@ def serve(
     c = bootstrap.build(settings)
     bootstrap.launch(c)
     swept = ingest.sweep_inbox(c)
-    api = ThreadedServer(create_app(c), host=host or settings.hub_host,
-                         port=port or settings.hub_port, name="pshub-api").start()
+    api = ThreadedServer(
+        create_app(c),
+        host=host or settings.hub_host,
+        port=port or settings.hub_port,
+        name="pshub-api",
+    ).start()
     print(json.dumps({"hub": api.url, "recovered_inbox_events": swept}), flush=True)
     try:
         _block_until_signal()
@@ -135,7 +166,9 @@ def serve(
 def sandbox_up(
     data_dir: DataDir = Path(".pshub"),
     notify_url: Annotated[str | None, typer.Option(help="Where Salesforce sends changes.")] = None,
-    salesforce_port: int = 8701, kantata_port: int = 8702, netsuite_port: int = 8703,
+    salesforce_port: int = 8701,
+    kantata_port: int = 8702,
+    netsuite_port: int = 8703,
     latency_ms: float = 0,
 ) -> None:
     """Start the three vendor sandboxes and print their base URLs as one JSON line."""
@@ -143,8 +176,12 @@ def sandbox_up(
 
     settings = _settings(data_dir)
     notify = notify_url or f"http://{settings.hub_host}:{settings.hub_port}/webhooks/salesforce"
-    boxes = start_sandboxes(settings, notify_url=notify, latency_ms=latency_ms, ports={
-        "salesforce": salesforce_port, "kantata": kantata_port, "netsuite": netsuite_port})
+    boxes = start_sandboxes(
+        settings,
+        notify_url=notify,
+        latency_ms=latency_ms,
+        ports={"salesforce": salesforce_port, "kantata": kantata_port, "netsuite": netsuite_port},
+    )
     print(json.dumps({"urls": boxes.urls, "ca_file": str(boxes.ca_file)}), flush=True)
     try:
         _block_until_signal()
@@ -168,9 +205,11 @@ def check_config(
         err.print(f"{len(errors)} error(s) in {directory}")
         raise typer.Exit(1)
     rules = policy.rules
-    out.print(f"policy OK ({directory}): {len(rules.legal_entities)} legal entities, "
-              f"{len(rules.service_lines)} service lines, {len(rules.templates)} templates, "
-              f"{len(rules.rate_cards)} rate cards")
+    out.print(
+        f"policy OK ({directory}): {len(rules.legal_entities)} legal entities, "
+        f"{len(rules.service_lines)} service lines, {len(rules.templates)} templates, "
+        f"{len(rules.rate_cards)} rate cards"
+    )
 
 
 def main() -> None:

@@ -58,11 +58,14 @@ class DemoResult:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "seed": self.seed, "deals_closed": self.deals_closed,
+            "seed": self.seed,
+            "deals_closed": self.deals_closed,
             "projects_provisioned": self.projects_provisioned,
             "exceptions": self.exceptions,
-            "duplicates": self.duplicates, "duplicates_total": sum(self.duplicates.values()),
-            "records": self.records, "seconds": round(self.seconds, 2),
+            "duplicates": self.duplicates,
+            "duplicates_total": sum(self.duplicates.values()),
+            "records": self.records,
+            "seconds": round(self.seconds, 2),
         }
 
 
@@ -76,9 +79,16 @@ def prepare_data_dir(data_dir: Path, fresh: bool) -> None:
         shutil.copytree(DEFAULT_POLICY_DIR, policy)
 
 
-def run(settings: Settings, *, seed: int, fresh: bool, latency_ms: float = 0,
-        on_progress: Callable[[int, int], None] | None = None,
-        keep_running: bool = False, timeout: float = 110.0) -> tuple[DemoResult, Stack]:
+def run(
+    settings: Settings,
+    *,
+    seed: int,
+    fresh: bool,
+    latency_ms: float = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+    keep_running: bool = False,
+    timeout: float = 110.0,
+) -> tuple[DemoResult, Stack]:
     """Run the demo; returns the result and the (still running) stack. The caller stops it."""
     started = time.monotonic()
     prepare_data_dir(settings.data_dir, fresh)
@@ -108,15 +118,21 @@ def _seeded(stack: Stack, firm: Firm, marker: Path) -> dict[str, str]:
     return ids
 
 
-def _wait(stack: Stack, closed: list[str], on_progress: Callable[[int, int], None] | None,
-          timeout: float) -> None:
+def _wait(
+    stack: Stack, closed: list[str], on_progress: Callable[[int, int], None] | None, timeout: float
+) -> None:
     wanted = {f"deal:salesforce:{opp}" for opp in closed}
     deadline = time.monotonic() + timeout
     done = 0
     while time.monotonic() < deadline:
         with stack.container.db.session() as s:
-            finished = set(s.scalars(select(FlowRun.correlation_id).where(
-                FlowRun.correlation_id.in_(wanted), FlowRun.status.in_(FINISHED))).all())
+            finished = set(
+                s.scalars(
+                    select(FlowRun.correlation_id).where(
+                        FlowRun.correlation_id.in_(wanted), FlowRun.status.in_(FINISHED)
+                    )
+                ).all()
+            )
         done = len(finished)
         if on_progress:
             on_progress(done, len(wanted))
@@ -133,26 +149,53 @@ def _result(stack: Stack, firm: Firm, ids: dict[str, str], seconds: float) -> De
         for opp in firm.won:
             source_id = ids[opp.key]
             correlation = f"deal:salesforce:{source_id}"
-            run = s.scalars(select(FlowRun).where(FlowRun.correlation_id == correlation)
-                            .order_by(FlowRun.started_at.desc())).first()
-            outcome = DealOutcome(source_id, opp.name, run.status if run else "pending",
-                                  opp.amount, opp.currency, opp.entity)
+            run = s.scalars(
+                select(FlowRun)
+                .where(FlowRun.correlation_id == correlation)
+                .order_by(FlowRun.started_at.desc())
+            ).first()
+            outcome = DealOutcome(
+                source_id,
+                opp.name,
+                run.status if run else "pending",
+                opp.amount,
+                opp.currency,
+                opp.entity,
+            )
             if run is not None and run.status == "completed" and run.result:
                 outcome.system_ids = dict(run.result.get("system_ids", {}))
-            exc = s.scalars(select(BusinessException).where(
-                BusinessException.correlation_id == correlation,
-                BusinessException.status != "resolved")).first()
+            exc = s.scalars(
+                select(BusinessException).where(
+                    BusinessException.correlation_id == correlation,
+                    BusinessException.status != "resolved",
+                )
+            ).first()
             if exc is not None:
                 outcome.reason = exc.reason
-                exceptions.append({"id": exc.id, "opportunity_id": source_id,
-                                   "reason_code": exc.reason_code, "reason": exc.reason,
-                                   "amount": opp.amount, "currency": opp.currency,
-                                   "legal_entity": opp.entity, "kind": exc.kind})
+                exceptions.append(
+                    {
+                        "id": exc.id,
+                        "opportunity_id": source_id,
+                        "reason_code": exc.reason_code,
+                        "reason": exc.reason,
+                        "amount": opp.amount,
+                        "currency": opp.currency,
+                        "legal_entity": opp.entity,
+                        "kind": exc.kind,
+                    }
+                )
             outcomes.append(outcome)
     records, duplicates = _sandbox_census(stack)
-    return DemoResult(seed=firm.seed, deals_closed=len(firm.won), outcomes=outcomes,
-                      exceptions=exceptions, duplicates=duplicates, records=records,
-                      seconds=seconds, urls=stack.urls)
+    return DemoResult(
+        seed=firm.seed,
+        deals_closed=len(firm.won),
+        outcomes=outcomes,
+        exceptions=exceptions,
+        duplicates=duplicates,
+        records=records,
+        seconds=seconds,
+        urls=stack.urls,
+    )
 
 
 def _sandbox_census(stack: Stack) -> tuple[dict[str, dict[str, int]], dict[str, int]]:

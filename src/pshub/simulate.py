@@ -82,14 +82,42 @@ ACCOUNTS = [
 ]
 
 ROLES = ["Partner", "Manager", "Senior Consultant", "Consultant"]
-COST = {"USD": ["210", "130", "95", "70"], "GBP": ["175", "105", "80", "58"],
-        "SGD": ["260", "170", "120", "90"]}
-FIRST = ["Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Isla", "Jonah",
-         "Kemi", "Liam", "Maya", "Noah", "Omar", "Priya", "Quinn", "Rosa"]
+COST = {
+    "USD": ["210", "130", "95", "70"],
+    "GBP": ["175", "105", "80", "58"],
+    "SGD": ["260", "170", "120", "90"],
+}
+FIRST = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Isla",
+    "Jonah",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+]
 LAST = ["Shah", "Okafor", "Lindqvist", "Tanaka", "Moreau", "Byrne", "Costa", "Nguyen"]
 
-ENTITY_OF_COUNTRY = {"GB": "UK", "DE": "UK", "FR": "UK", "US": "US", "CA": "US", "SG": "SG",
-                     "MY": "SG"}
+ENTITY_OF_COUNTRY = {
+    "GB": "UK",
+    "DE": "UK",
+    "FR": "UK",
+    "US": "US",
+    "CA": "US",
+    "SG": "SG",
+    "MY": "SG",
+}
 CURRENCY = {"US": "USD", "UK": "GBP", "SG": "SGD", "DE": "EUR"}
 MODELS = {
     "ERP-IMPL": ["Fixed Fee Milestone", "Time & Materials", "Percent Complete"],
@@ -97,19 +125,26 @@ MODELS = {
     "MANAGED": ["Retainer", "Time & Materials"],
     "DATA": ["Time & Materials", "Fixed Fee Milestone", "Percent Complete"],
 }
-NAMES = {"ERP-IMPL": ["S/4 rollout", "NetSuite OneWorld", "Finance transformation"],
-         "ADVISORY": ["Operating model review", "M&A integration", "Pricing strategy"],
-         "MANAGED": ["Application support", "Managed finance ops"],
-         "DATA": ["Revenue analytics", "Data platform build", "Forecasting model"]}
+NAMES = {
+    "ERP-IMPL": ["S/4 rollout", "NetSuite OneWorld", "Finance transformation"],
+    "ADVISORY": ["Operating model review", "M&A integration", "Pricing strategy"],
+    "MANAGED": ["Application support", "Managed finance ops"],
+    "DATA": ["Revenue analytics", "Data platform build", "Forecasting model"],
+}
 
 
 def build_firm(seed: int = 7, opportunities: int = 30, today: date = date(2026, 11, 2)) -> Firm:
     """The same firm for the same seed: accounts, consultants and opportunities."""
     rng = random.Random(seed)
     consultants = [
-        Consultant(f"{rng.choice(FIRST)} {rng.choice(LAST)}", ROLES[i % 4], entity,
-                   COST[CURRENCY[entity]][i % 4])
-        for entity in ("US", "UK", "SG") for i in range(6)
+        Consultant(
+            f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            ROLES[i % 4],
+            entity,
+            COST[CURRENCY[entity]][i % 4],
+        )
+        for entity in ("US", "UK", "SG")
+        for i in range(6)
     ]
     firm = Firm(seed=seed, accounts=list(ACCOUNTS), consultants=consultants)
     customers = [a for a in ACCOUNTS if a.key not in {"globex", "initech", "umbrella"}]
@@ -133,18 +168,29 @@ def _opportunity(rng: random.Random, n: int, acct: SimAccount, today: date) -> S
         count = rng.randrange(2, 5)
         parts = allocate(Money.of(amount, currency), [rng.randrange(1, 5) for _ in range(count)])
         span = (end - start).days
-        lines = [(f"Milestone {i + 1}", str(p.amount), start + timedelta(days=span * (i + 1)
-                                                                        // count))
-                 for i, p in enumerate(parts)]
+        lines = [
+            (f"Milestone {i + 1}", str(p.amount), start + timedelta(days=span * (i + 1) // count))
+            for i, p in enumerate(parts)
+        ]
     else:
         lines = [(f"{service_line} services", str(amount), start)]
     name = f"{acct.name.split()[0]} {rng.choice(NAMES[service_line])}"
     return SimOpportunity(
-        key=f"opp-{n:03d}", name=name, account=acct.key, entity=entity, currency=currency,
-        service_line=service_line, billing_model=model, amount=str(amount), close_date=close,
-        start_date=start, end_date=end,
+        key=f"opp-{n:03d}",
+        name=name,
+        account=acct.key,
+        entity=entity,
+        currency=currency,
+        service_line=service_line,
+        billing_model=model,
+        amount=str(amount),
+        close_date=close,
+        start_date=start,
+        end_date=end,
         rate_card=f"STD-{currency}" if model == "Time & Materials" else None,
-        lines=lines, closes_won=n % 10 != 9)
+        lines=lines,
+        closes_won=n % 10 != 9,
+    )
 
 
 def _inject_flaws(firm: Firm) -> None:
@@ -153,14 +199,24 @@ def _inject_flaws(firm: Firm) -> None:
     won = [i for i, o in enumerate(opps) if o.closes_won]
     i, j, k = won[2], won[7], won[12]
     o = opps[i]
-    opps[i] = _replace(o, entity="DE", currency="EUR", rate_card=None,
-                       billing_model="Fixed Fee Milestone",
-                       lines=[("Milestone 1", o.amount, o.start_date)],
-                       flaw="legal entity DE is not mapped to an ERP subsidiary")
+    opps[i] = _replace(
+        o,
+        entity="DE",
+        currency="EUR",
+        rate_card=None,
+        billing_model="Fixed Fee Milestone",
+        lines=[("Milestone 1", o.amount, o.start_date)],
+        flaw="legal entity DE is not mapped to an ERP subsidiary",
+    )
     o = opps[j]
-    opps[j] = _replace(o, account="acme-fr", entity="US", currency="USD",
-                       rate_card="STD-USD" if o.billing_model == "Time & Materials" else None,
-                       flaw="US entity has no tax profile for a customer in France")
+    opps[j] = _replace(
+        o,
+        account="acme-fr",
+        entity="US",
+        currency="USD",
+        rate_card="STD-USD" if o.billing_model == "Time & Materials" else None,
+        flaw="US entity has no tax profile for a customer in France",
+    )
     o = opps[k]
     opps[k] = _replace(o, service_line="CYBER", flaw="service line CYBER is not mapped")
 
@@ -173,8 +229,7 @@ def _replace(o: SimOpportunity, **changes: Any) -> SimOpportunity:
 
 class CrmSeeder(Protocol):
     def create_account(self, fields: dict[str, Any]) -> str: ...
-    def create_opportunity(self, fields: dict[str, Any],
-                           lines: list[dict[str, Any]]) -> str: ...
+    def create_opportunity(self, fields: dict[str, Any], lines: list[dict[str, Any]]) -> str: ...
     def update_opportunity(self, source_id: str, fields: dict[str, Any]) -> None: ...
 
 
@@ -187,20 +242,37 @@ def seed_crm(firm: Firm, crm: CrmSeeder) -> dict[str, str]:
             fields["ParentId"] = ids[acct.parent]
         ids[acct.key] = crm.create_account(fields)
     for opp in firm.opportunities:
-        ids[opp.key] = crm.create_opportunity(opportunity_fields(opp, ids), [
-            {"Name": name, "Description": name, "Quantity": 1, "UnitPrice": amount,
-             "TotalPrice": amount, "ServiceDate": day.isoformat()}
-            for name, amount, day in opp.lines])
+        ids[opp.key] = crm.create_opportunity(
+            opportunity_fields(opp, ids),
+            [
+                {
+                    "Name": name,
+                    "Description": name,
+                    "Quantity": 1,
+                    "UnitPrice": amount,
+                    "TotalPrice": amount,
+                    "ServiceDate": day.isoformat(),
+                }
+                for name, amount, day in opp.lines
+            ],
+        )
     return ids
 
 
 def opportunity_fields(opp: SimOpportunity, ids: dict[str, str]) -> dict[str, Any]:
     return {
-        "Name": opp.name, "AccountId": ids[opp.account], "StageName": "Negotiation/Review",
-        "Probability": 80, "Amount": opp.amount, "CurrencyIsoCode": opp.currency,
-        "CloseDate": opp.close_date.isoformat(), "Legal_Entity__c": opp.entity,
-        "Service_Line__c": opp.service_line, "Billing_Model__c": opp.billing_model,
-        "Rate_Card__c": opp.rate_card, "Start_Date__c": opp.start_date.isoformat(),
+        "Name": opp.name,
+        "AccountId": ids[opp.account],
+        "StageName": "Negotiation/Review",
+        "Probability": 80,
+        "Amount": opp.amount,
+        "CurrencyIsoCode": opp.currency,
+        "CloseDate": opp.close_date.isoformat(),
+        "Legal_Entity__c": opp.entity,
+        "Service_Line__c": opp.service_line,
+        "Billing_Model__c": opp.billing_model,
+        "Rate_Card__c": opp.rate_card,
+        "Start_Date__c": opp.start_date.isoformat(),
         "End_Date__c": opp.end_date.isoformat(),
     }
 

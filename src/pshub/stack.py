@@ -36,13 +36,19 @@ class Sandboxes:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {"salesforce": self.salesforce.url, "kantata": self.kantata.url,
-                "netsuite": self.netsuite.url}
+        return {
+            "salesforce": self.salesforce.url,
+            "kantata": self.kantata.url,
+            "netsuite": self.netsuite.url,
+        }
 
     def admin(self, vendor: str) -> httpx.Client:
         """An httpx client for a sandbox's /_sandbox admin API."""
-        return httpx.Client(base_url=self.urls[vendor], timeout=10,
-                            verify=str(self.ca_file) if self.ca_file else True)
+        return httpx.Client(
+            base_url=self.urls[vendor],
+            timeout=10,
+            verify=str(self.ca_file) if self.ca_file else True,
+        )
 
     def stop(self) -> None:
         for server in (self.salesforce, self.kantata, self.netsuite):
@@ -51,8 +57,14 @@ class Sandboxes:
             state.close()
 
 
-def start_sandboxes(settings: Settings, *, notify_url: str | None, seed: int = 0,
-                    ports: dict[str, int] | None = None, latency_ms: float = 0) -> Sandboxes:
+def start_sandboxes(
+    settings: Settings,
+    *,
+    notify_url: str | None,
+    seed: int = 0,
+    ports: dict[str, int] | None = None,
+    latency_ms: float = 0,
+) -> Sandboxes:
     """Start the Salesforce, Kantata and NetSuite sandboxes for ``settings``' credentials."""
     from pshub.sandboxes.kantata.app import create_app as kantata_app
     from pshub.sandboxes.netsuite.app import create_app as netsuite_app
@@ -63,23 +75,39 @@ def start_sandboxes(settings: Settings, *, notify_url: str | None, seed: int = 0
     root.mkdir(parents=True, exist_ok=True)
     tls = ensure_tls(settings.data_dir / "tls")
     states = [SandboxState(root / f"{name}.sqlite") for name in ("sf", "kantata", "netsuite")]
-    sf = salesforce_app(states[0], client_id=settings.salesforce_client_id,
-                        client_secret=settings.salesforce_client_secret, notify_url=notify_url,
-                        notify_secret=settings.webhook_secret, seed=seed)
+    sf = salesforce_app(
+        states[0],
+        client_id=settings.salesforce_client_id,
+        client_secret=settings.salesforce_client_secret,
+        notify_url=notify_url,
+        notify_secret=settings.webhook_secret,
+        seed=seed,
+    )
     kt = kantata_app(states[1], tokens=frozenset({settings.kantata_token}), seed=seed)
-    ns = netsuite_app(states[2], account_id=settings.netsuite_account_id,
-                      consumer_key=settings.netsuite_consumer_key,
-                      consumer_secret=settings.netsuite_consumer_secret,
-                      token_id=settings.netsuite_token_id,
-                      token_secret=settings.netsuite_token_secret,
-                      concurrency_limit=settings.netsuite_concurrency, seed=seed,
-                      subsidiaries=SUBSIDIARIES)
+    ns = netsuite_app(
+        states[2],
+        account_id=settings.netsuite_account_id,
+        consumer_key=settings.netsuite_consumer_key,
+        consumer_secret=settings.netsuite_consumer_secret,
+        token_id=settings.netsuite_token_id,
+        token_secret=settings.netsuite_token_secret,
+        concurrency_limit=settings.netsuite_concurrency,
+        seed=seed,
+        subsidiaries=SUBSIDIARIES,
+    )
     servers = Sandboxes(
-        salesforce=ThreadedServer(sf, port=ports.get("salesforce"), certfile=tls.cert,
-                                  keyfile=tls.key, name="salesforce-sandbox"),
+        salesforce=ThreadedServer(
+            sf,
+            port=ports.get("salesforce"),
+            certfile=tls.cert,
+            keyfile=tls.key,
+            name="salesforce-sandbox",
+        ),
         kantata=ThreadedServer(kt, port=ports.get("kantata"), name="kantata-sandbox"),
         netsuite=ThreadedServer(ns, port=ports.get("netsuite"), name="netsuite-sandbox"),
-        states=states, ca_file=tls.ca)
+        states=states,
+        ca_file=tls.ca,
+    )
     for server in (servers.salesforce, servers.kantata, servers.netsuite):
         server.start()
     if latency_ms:
@@ -92,9 +120,14 @@ def start_sandboxes(settings: Settings, *, notify_url: str | None, seed: int = 0
 
 def hub_settings(base: Settings, sandboxes: Sandboxes) -> Settings:
     """``base`` pointed at the running sandboxes."""
-    return base.model_copy(update={
-        "salesforce_url": sandboxes.salesforce.url, "salesforce_ca_file": sandboxes.ca_file,
-        "kantata_url": sandboxes.kantata.url, "netsuite_url": sandboxes.netsuite.url})
+    return base.model_copy(
+        update={
+            "salesforce_url": sandboxes.salesforce.url,
+            "salesforce_ca_file": sandboxes.ca_file,
+            "kantata_url": sandboxes.kantata.url,
+            "netsuite_url": sandboxes.netsuite.url,
+        }
+    )
 
 
 @dataclass
@@ -113,15 +146,19 @@ class Stack:
     def credentials(self) -> dict[str, Any]:
         s = self.settings
         return {
-            "salesforce": {"client_id": s.salesforce_client_id,
-                           "client_secret": s.salesforce_client_secret,
-                           "ca_file": str(self.sandboxes.ca_file)},
+            "salesforce": {
+                "client_id": s.salesforce_client_id,
+                "client_secret": s.salesforce_client_secret,
+                "ca_file": str(self.sandboxes.ca_file),
+            },
             "kantata": {"token": s.kantata_token},
-            "netsuite": {"account_id": s.netsuite_account_id,
-                         "consumer_key": s.netsuite_consumer_key,
-                         "consumer_secret": s.netsuite_consumer_secret,
-                         "token_id": s.netsuite_token_id,
-                         "token_secret": s.netsuite_token_secret},
+            "netsuite": {
+                "account_id": s.netsuite_account_id,
+                "consumer_key": s.netsuite_consumer_key,
+                "consumer_secret": s.netsuite_consumer_secret,
+                "token_id": s.netsuite_token_id,
+                "token_secret": s.netsuite_token_secret,
+            },
             "webhook_secret": s.webhook_secret,
         }
 
@@ -131,8 +168,9 @@ class Stack:
         self.sandboxes.stop()
 
 
-def start_stack(settings: Settings, *, seed: int = 0, latency_ms: float = 0,
-                ports: dict[str, int] | None = None) -> Stack:
+def start_stack(
+    settings: Settings, *, seed: int = 0, latency_ms: float = 0, ports: dict[str, int] | None = None
+) -> Stack:
     """Start sandboxes, then the hub (migrated database, DBOS, API) wired to them."""
     from pshub.api.app import create_app
     from pshub.flows import ingest
@@ -141,8 +179,9 @@ def start_stack(settings: Settings, *, seed: int = 0, latency_ms: float = 0,
     ports = ports or {}
     hub_port = ports.get("hub") or free_port()
     notify = f"http://127.0.0.1:{hub_port}/webhooks/salesforce"
-    sandboxes = start_sandboxes(settings, notify_url=notify, seed=seed, ports=ports,
-                                latency_ms=latency_ms)
+    sandboxes = start_sandboxes(
+        settings, notify_url=notify, seed=seed, ports=ports, latency_ms=latency_ms
+    )
     try:
         wired = hub_settings(settings, sandboxes)
         c = bootstrap.build(wired)

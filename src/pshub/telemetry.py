@@ -12,10 +12,15 @@ from sqlalchemy import func, select
 
 REGISTRY = CollectorRegistry()
 
-WEBHOOKS = Counter("pshub_webhooks_total", "Webhook deliveries by source and outcome",
-                   ["source", "outcome"], registry=REGISTRY)
-HTTP_LATENCY = Histogram("pshub_http_request_seconds", "Hub API latency by route",
-                         ["route", "method"], registry=REGISTRY)
+WEBHOOKS = Counter(
+    "pshub_webhooks_total",
+    "Webhook deliveries by source and outcome",
+    ["source", "outcome"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "pshub_http_request_seconds", "Hub API latency by route", ["route", "method"], registry=REGISTRY
+)
 
 
 class StoreCollector(Collector):
@@ -31,19 +36,30 @@ class StoreCollector(Collector):
         db = self._db()
         if db is None:
             return
-        runs = GaugeMetricFamily("pshub_flow_runs", "Flow runs by flow and status",
-                                 labels=["flow", "status"])
-        exc = GaugeMetricFamily("pshub_exceptions_open", "Open business exceptions by reason",
-                                labels=["flow", "kind", "reason"])
+        runs = GaugeMetricFamily(
+            "pshub_flow_runs", "Flow runs by flow and status", labels=["flow", "status"]
+        )
+        exc = GaugeMetricFamily(
+            "pshub_exceptions_open",
+            "Open business exceptions by reason",
+            labels=["flow", "kind", "reason"],
+        )
         with db.session() as s:
             for flow, statuses in repos.run_counts(s).items():
                 for status, n in statuses.items():
                     runs.add_metric([flow, status], n)
-            rows = s.execute(select(BusinessException.flow, BusinessException.kind,
-                                    BusinessException.reason_code, func.count())
-                             .where(BusinessException.status != "resolved")
-                             .group_by(BusinessException.flow, BusinessException.kind,
-                                       BusinessException.reason_code)).all()
+            rows = s.execute(
+                select(
+                    BusinessException.flow,
+                    BusinessException.kind,
+                    BusinessException.reason_code,
+                    func.count(),
+                )
+                .where(BusinessException.status != "resolved")
+                .group_by(
+                    BusinessException.flow, BusinessException.kind, BusinessException.reason_code
+                )
+            ).all()
             for flow, kind, reason, n in rows:
                 exc.add_metric([flow, kind, reason], int(n))
         yield runs

@@ -18,16 +18,21 @@ def test_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
     dbos_url = None
     if db_url.startswith("sqlite"):
         dbos_url = f"sqlite:///{data_dir / 'dbos.sqlite'}"
-    values: dict[str, Any] = dict(data_dir=data_dir, database_url=db_url,
-                                  dbos_database_url=dbos_url, step_retry_seconds=2,
-                                  outage_patience_seconds=120, log_level="WARNING")
+    values: dict[str, Any] = dict(
+        data_dir=data_dir,
+        database_url=db_url,
+        dbos_database_url=dbos_url,
+        step_retry_seconds=2,
+        outage_patience_seconds=120,
+        log_level="WARNING",
+    )
     values.update(overrides)
     return Settings(**values)
 
 
 @pytest.fixture
 def hub_factory(db_url: str, tmp_path: Path) -> Iterator[HubFactory]:
-    """Build and launch a hub once per test: ``hub_factory(crm=..., psa=..., erp=..., **settings)``."""
+    """Build and launch a hub: ``hub_factory(crm=..., psa=..., erp=..., **settings)``."""
     built: list[bootstrap.Container] = []
 
     def make(**kwargs: Any) -> bootstrap.Container:

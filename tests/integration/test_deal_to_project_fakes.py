@@ -17,13 +17,22 @@ from tests.fakes import FakeCrm, FakeErp, FakePsa
 
 
 def change_event(opp_id: str, event_id: str) -> bytes:
-    return json.dumps({
-        "schema": "test",
-        "payload": {"ChangeEventHeader": {"entityName": "Opportunity", "recordIds": [opp_id],
-                                          "changeType": "UPDATE", "changedFields": ["StageName"],
-                                          "commitTimestamp": 1},
-                    "StageName": "Closed Won"},
-        "event": {"replayId": 1, "EventUuid": event_id}}).encode()
+    return json.dumps(
+        {
+            "schema": "test",
+            "payload": {
+                "ChangeEventHeader": {
+                    "entityName": "Opportunity",
+                    "recordIds": [opp_id],
+                    "changeType": "UPDATE",
+                    "changedFields": ["StageName"],
+                    "commitTimestamp": 1,
+                },
+                "StageName": "Closed Won",
+            },
+            "event": {"replayId": 1, "EventUuid": event_id},
+        }
+    ).encode()
 
 
 def deliver(c: Container, opp_id: str, event_id: str) -> ingest.Accepted:
@@ -52,10 +61,10 @@ def test_a_won_deal_delivered_five_times_is_provisioned_once(hub_factory) -> Non
 
 
 def test_an_unmapped_entity_becomes_an_exception_and_completes_after_the_fix(
-        hub_factory, tmp_path) -> None:
+    hub_factory, tmp_path
+) -> None:
     crm, psa, erp = FakeCrm(), FakePsa(), FakeErp()
-    crm.add(opportunity("006B", entity="DE", amount="55000", currency="EUR",
-                        lines=("55000",)))
+    crm.add(opportunity("006B", entity="DE", amount="55000", currency="EUR", lines=("55000",)))
     c = hub_factory(crm=crm, psa=psa, erp=erp)
     accepted = deliver(c, "006B", "evt-2")
     result = wait_result(accepted.workflow_ids[0])
@@ -69,6 +78,7 @@ def test_an_unmapped_entity_becomes_an_exception_and_completes_after_the_fix(
     import shutil
 
     from pshub.policy import DEFAULT_POLICY_DIR
+
     policy = c.settings.data_dir / "policy"
     shutil.copytree(DEFAULT_POLICY_DIR, policy)
     text = (policy / "legal_entities.yaml").read_text()

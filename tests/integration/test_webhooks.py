@@ -25,16 +25,27 @@ def api(hub_factory):
     crm = FakeCrm()
     crm.add(opportunity("006W"))
     c = hub_factory(crm=crm, psa=FakePsa(), erp=FakeErp())
-    with ThreadedServer(create_app(c), name="hub-test") as server, \
-            httpx.Client(base_url=server.url, timeout=10) as client:
+    with (
+        ThreadedServer(create_app(c), name="hub-test") as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
         yield c, client
 
 
-def post(client: httpx.Client, body: bytes, *, secret: str = SECRET, at: float | None = None,
-         header: str | None = None) -> httpx.Response:
+def post(
+    client: httpx.Client,
+    body: bytes,
+    *,
+    secret: str = SECRET,
+    at: float | None = None,
+    header: str | None = None,
+) -> httpx.Response:
     value = header if header is not None else signing.sign(secret, int(at or time.time()), body)
-    return client.post("/webhooks/salesforce", content=body,
-                       headers={signing.HEADER: value, "content-type": "application/json"})
+    return client.post(
+        "/webhooks/salesforce",
+        content=body,
+        headers={signing.HEADER: value, "content-type": "application/json"},
+    )
 
 
 def inbox(c) -> list[InboxEvent]:
@@ -48,8 +59,9 @@ def test_unsigned_stale_and_tampered_webhooks_are_refused_and_kept(api) -> None:
     unsigned = post(client, body, header="")
     stale = post(client, body, at=time.time() - 3600)
     wrong = post(client, body, secret="not-the-secret")
-    tampered = post(client, body.replace(b"006W", b"006X"), header=signing.sign(
-        SECRET, int(time.time()), body))
+    tampered = post(
+        client, body.replace(b"006W", b"006X"), header=signing.sign(SECRET, int(time.time()), body)
+    )
     for response in (unsigned, stale, wrong, tampered):
         assert response.status_code == 401
         assert response.json()["field"] == signing.HEADER
@@ -64,12 +76,22 @@ def test_malformed_events_get_a_422_naming_the_field(api) -> None:
     c, client = api
     cases = {
         b"{not json": "body",
-        json.dumps({"payload": {}, "event": {"EventUuid": "e"}}).encode():
-            "payload.ChangeEventHeader",
-        json.dumps({"payload": {"ChangeEventHeader": {"entityName": "Opportunity",
-                                                      "recordIds": [], "changeType": "UPDATE"},
-                                "StageName": "Closed Won"},
-                    "event": {"EventUuid": "e"}}).encode(): "payload.ChangeEventHeader.recordIds",
+        json.dumps(
+            {"payload": {}, "event": {"EventUuid": "e"}}
+        ).encode(): "payload.ChangeEventHeader",
+        json.dumps(
+            {
+                "payload": {
+                    "ChangeEventHeader": {
+                        "entityName": "Opportunity",
+                        "recordIds": [],
+                        "changeType": "UPDATE",
+                    },
+                    "StageName": "Closed Won",
+                },
+                "event": {"EventUuid": "e"},
+            }
+        ).encode(): "payload.ChangeEventHeader.recordIds",
         change_event("006W", "e").replace(b"Closed Won", b"Prospecting"): "payload.StageName",
     }
     for body, field in cases.items():
@@ -81,7 +103,7 @@ def test_malformed_events_get_a_422_naming_the_field(api) -> None:
 
 
 def test_a_rejected_event_does_not_block_a_later_valid_delivery_of_the_same_id(api) -> None:
-    c, client = api
+    _, client = api
     bad = change_event("006W", "evt-same").replace(b"Closed Won", b"Closed Lost")
     assert post(client, bad).status_code == 422
     good = post(client, change_event("006W", "evt-same"))

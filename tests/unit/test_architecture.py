@@ -6,8 +6,22 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "pshub"
-OUTER = {"sqlalchemy", "httpx", "fastapi", "dbos", "requests", "starlette", "uvicorn",
-         "simple_salesforce", "alembic", "typer", "rich", "yaml", "structlog", "prometheus_client"}
+OUTER = {
+    "sqlalchemy",
+    "httpx",
+    "fastapi",
+    "dbos",
+    "requests",
+    "starlette",
+    "uvicorn",
+    "simple_salesforce",
+    "alembic",
+    "typer",
+    "rich",
+    "yaml",
+    "structlog",
+    "prometheus_client",
+}
 
 
 def imports(path: Path) -> set[str]:
@@ -33,8 +47,16 @@ def test_domain_imports_only_stdlib_decimal_pydantic_and_itself() -> None:
 def test_domain_has_no_floats_clock_or_randomness() -> None:
     for path in (SRC / "domain").rglob("*.py"):
         text = path.read_text()
-        for banned in ("float(", ": float", "-> float", "datetime.now", "date.today",
-                       "uuid4", "import random", "time.time"):
+        for banned in (
+            "float(",
+            ": float",
+            "-> float",
+            "datetime.now",
+            "date.today",
+            "uuid4",
+            "import random",
+            "time.time",
+        ):
             assert banned not in text, f"{path.relative_to(SRC)} uses {banned}"
 
 
@@ -49,8 +71,10 @@ def test_flows_do_not_import_vendor_clients_or_http() -> None:
     for path in (SRC / "flows").rglob("*.py"):
         for name in imports(path):
             top = name.split(".")[0]
-            assert top not in {"httpx", "requests", "simple_salesforce", "fastapi"}, \
+            assert top not in {"httpx", "requests", "simple_salesforce", "fastapi"}, (
                 f"{path.relative_to(SRC)} imports {name}"
+            )
             assert not name.startswith("pshub.connectors.") or name in {
-                "pshub.connectors.errors", "pshub.connectors.retry"}, \
-                f"{path.relative_to(SRC)} imports {name}"
+                "pshub.connectors.errors",
+                "pshub.connectors.retry",
+            }, f"{path.relative_to(SRC)} imports {name}"

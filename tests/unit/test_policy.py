@@ -31,8 +31,10 @@ def test_errors_name_the_file_and_field(tmp_path: Path) -> None:
     lines.write_text(lines.read_text().replace("template: TPL-DATA", "template: TPL-NOPE"))
     _, errors = check_policy(policy)
     texts = [str(e) for e in errors]
-    assert any(t.startswith("legal_entities.yaml: entities[1].currency:") and "ISO 4217" in t
-               for t in texts), texts
+    assert any(
+        t.startswith("legal_entities.yaml: entities[1].currency:") and "ISO 4217" in t
+        for t in texts
+    ), texts
     _, errors = check_policy(policy.parent / "missing")
     assert any("file is missing" in str(e) for e in errors)
 
@@ -43,7 +45,8 @@ def test_cross_file_references_are_checked(tmp_path: Path) -> None:
     lines.write_text(lines.read_text().replace("template: TPL-DATA", "template: TPL-NOPE"))
     _, errors = check_policy(policy)
     assert [str(e) for e in errors] == [
-        "service_lines.yaml: service_lines[3].template: template 'TPL-NOPE' is not defined"]
+        "service_lines.yaml: service_lines[3].template: template 'TPL-NOPE' is not defined"
+    ]
 
 
 def test_check_config_exits_non_zero_and_prints_each_error(tmp_path: Path) -> None:

@@ -1,12 +1,12 @@
 """One error tree for every connector; vendor and HTTP exceptions never cross it.
 
-    ConnectorError                  vendor, operation, status, code, record, fields
-     ├── TransientError             retry: network failure, timeout, 5xx, outage
-     │    └── RateLimitedError      retry after ``retry_after`` seconds (429, API limits)
-     │         └── ConcurrencyLimitError   the vendor's concurrent-request limit was hit
-     ├── UnauthorizedError          credentials or signature refused; do not retry
-     └── RejectedError              the vendor refused the request (validation); do not retry
-          └── NotFoundError         the record addressed does not exist
+ConnectorError                  vendor, operation, status, code, record, fields
+ ├── TransientError             retry: network failure, timeout, 5xx, outage
+ │    └── RateLimitedError      retry after ``retry_after`` seconds (429, API limits)
+ │         └── ConcurrencyLimitError   the vendor's concurrent-request limit was hit
+ ├── UnauthorizedError          credentials or signature refused; do not retry
+ └── RejectedError              the vendor refused the request (validation); do not retry
+      └── NotFoundError         the record addressed does not exist
 """
 
 from __future__ import annotations
@@ -38,8 +38,14 @@ class ConnectorError(Exception):
         self.fields = fields
 
     def _kwargs(self) -> dict[str, object]:
-        return {"vendor": self.vendor, "operation": self.operation, "status": self.status,
-                "code": self.code, "record": self.record, "fields": self.fields}
+        return {
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "status": self.status,
+            "code": self.code,
+            "record": self.record,
+            "fields": self.fields,
+        }
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only fields survive pickling (DBOS checkpoints step errors).
@@ -51,9 +57,16 @@ class ConnectorError(Exception):
         return f"{where}: {self.message}{extra}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"error": type(self).__name__, "vendor": self.vendor, "operation": self.operation,
-                "status": self.status, "code": self.code, "record": self.record,
-                "fields": list(self.fields), "message": self.message}
+        return {
+            "error": type(self).__name__,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "status": self.status,
+            "code": self.code,
+            "record": self.record,
+            "fields": list(self.fields),
+            "message": self.message,
+        }
 
 
 class TransientError(ConnectorError):
@@ -85,8 +98,7 @@ class NotFoundError(RejectedError):
     pass
 
 
-def _rebuild(cls: type[ConnectorError], message: str,
-             kwargs: dict[str, object]) -> ConnectorError:
+def _rebuild(cls: type[ConnectorError], message: str, kwargs: dict[str, object]) -> ConnectorError:
     return cls(message, **kwargs)  # type: ignore[arg-type]
 
 

@@ -15,7 +15,7 @@ class Severity(StrEnum):
 
 
 class Finding(BaseModel):
-    """One result of a rule. ``field`` names the offending input; ``amount`` is the money held back."""
+    """One result of a rule: ``field`` names the offending input, ``amount`` the money held back."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

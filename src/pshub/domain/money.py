@@ -15,10 +15,34 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_serializer
 
 # Minor units per ISO 4217 for the currencies the hub is likely to meet; others default to 2.
 MINOR_UNITS: dict[str, int] = {
-    "USD": 2, "GBP": 2, "EUR": 2, "SGD": 2, "AUD": 2, "CAD": 2, "CHF": 2, "NZD": 2,
-    "HKD": 2, "INR": 2, "CNY": 2, "SEK": 2, "NOK": 2, "DKK": 2, "ZAR": 2, "MXN": 2,
-    "BRL": 2, "PLN": 2, "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0,
-    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
+    "USD": 2,
+    "GBP": 2,
+    "EUR": 2,
+    "SGD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "NZD": 2,
+    "HKD": 2,
+    "INR": 2,
+    "CNY": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "ZAR": 2,
+    "MXN": 2,
+    "BRL": 2,
+    "PLN": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "VND": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
 }
 
 
@@ -38,7 +62,7 @@ def quantum(currency: str) -> Decimal:
 
 def to_decimal(value: object, field: str = "amount") -> Decimal:
     """Parse a str/int/Decimal into a finite Decimal; floats are refused (they are not exact)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"{field}: {value!r} is a float or bool; give a string or Decimal")
     if isinstance(value, Decimal):
         result = value

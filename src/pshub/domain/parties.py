@@ -71,17 +71,31 @@ def check_hierarchy(account: Account, known: dict[str, Account]) -> list[Finding
         if parent_id is None:
             return []
         if parent_id in seen:
-            return [_hierarchy("account.parent_cycle", f"account hierarchy of {account.name} "
-                               f"loops back to {parent_id}", account)]
+            return [
+                _hierarchy(
+                    "account.parent_cycle",
+                    f"account hierarchy of {account.name} loops back to {parent_id}",
+                    account,
+                )
+            ]
         parent = known.get(parent_id)
         if parent is None:
-            return [_hierarchy("account.parent_unknown", f"parent account {parent_id} of "
-                               f"{current.name} is not known", account)]
+            return [
+                _hierarchy(
+                    "account.parent_unknown",
+                    f"parent account {parent_id} of {current.name} is not known",
+                    account,
+                )
+            ]
         seen.add(parent_id)
         current = parent
-    return [_hierarchy("account.hierarchy_too_deep",
-                       f"account hierarchy of {account.name} is deeper than "
-                       f"{MAX_HIERARCHY_DEPTH} levels", account)]
+    return [
+        _hierarchy(
+            "account.hierarchy_too_deep",
+            f"account hierarchy of {account.name} is deeper than {MAX_HIERARCHY_DEPTH} levels",
+            account,
+        )
+    ]
 
 
 def _hierarchy(code: str, message: str, account: Account) -> Finding:

@@ -26,7 +26,7 @@ from pshub.domain.parties import MAX_HIERARCHY_DEPTH, Account, LegalEntity, ance
 from pshub.domain.projects import Project
 from pshub.domain.provisioning import ProvisioningRules, plan_provisioning, validate_deal
 from pshub.domain.sales import Opportunity
-from pshub.flows.ports import ProvisioningWriteBack, PsaProjectRef
+from pshub.flows.ports import CrmPort, ProvisioningWriteBack, PsaProjectRef
 from pshub.store import repos
 
 FLOW = "deal_to_project"
@@ -83,8 +83,7 @@ def deal_to_project(inp: ProvisionDealInput) -> dict[str, Any]:
     try:
         return _provision(inp, seen)
     except DeadLetter as exc:
-        return record_failure(inp, seen.get("opp"), "dead_letter", "transient.exhausted",
-                              str(exc))
+        return record_failure(inp, seen.get("opp"), "dead_letter", "transient.exhausted", str(exc))
     except ConnectorError as exc:
         code = "vendor.unauthorized" if isinstance(exc, UnauthorizedError) else "vendor.rejected"
         return record_failure(inp, seen.get("opp"), "business", code, str(exc), exc.as_dict())
@@ -100,19 +99,30 @@ def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[st
     plan = plan_provisioning(opp, rules, accounts)
     parent_erp_id: str | None = None
     for account in [*reversed(ancestry(opp.account, accounts)), opp.account]:
-        parent_erp_id = _patiently(inp, upsert_customer, inp.correlation_id, account,
-                                   plan.entity, parent_erp_id)
+        parent_erp_id = _patiently(
+            inp, upsert_customer, inp.correlation_id, account, plan.entity, parent_erp_id
+        )
     assert parent_erp_id is not None
     customer_erp_id = parent_erp_id
     psa = _patiently(inp, upsert_project, inp.correlation_id, plan.project, opp.account.name)
-    job_id = _patiently(inp, upsert_job, inp.correlation_id, plan.project, customer_erp_id,
-                        plan.entity)
-    ids = ProvisioningWriteBack(canonical_contract_id=plan.contract.id,
-                                psa_project_id=psa.project_id,
-                                erp_customer_id=customer_erp_id, erp_job_id=job_id)
+    job_id = _patiently(
+        inp, upsert_job, inp.correlation_id, plan.project, customer_erp_id, plan.entity
+    )
+    ids = ProvisioningWriteBack(
+        canonical_contract_id=plan.contract.id,
+        psa_project_id=psa.project_id,
+        erp_customer_id=customer_erp_id,
+        erp_job_id=job_id,
+    )
     _patiently(inp, write_back, inp.correlation_id, opp.source_id, ids)
-    return record_completion(inp, opp, plan.contract.model_dump(mode="json"),
-                             plan.project.model_dump(mode="json"), ids, psa)
+    return record_completion(
+        inp,
+        opp,
+        plan.contract.model_dump(mode="json"),
+        plan.project.model_dump(mode="json"),
+        ids,
+        psa,
+    )
 
 
 def _patiently(inp: ProvisionDealInput, step: Callable[..., T], *args: Any) -> T:
@@ -141,13 +151,26 @@ def _retry() -> RetryPolicy:
 @DBOS.step()
 def record_start(inp: ProvisionDealInput) -> None:
     with container().db.session() as s:
-        repos.start_run(s, workflow_id=inp.workflow_id, flow=FLOW,
-                        correlation_id=inp.correlation_id, inbox_id=inp.inbox_id,
-                        attempt=inp.attempt)
-        repos.audit(s, action="flow.started", correlation_id=inp.correlation_id,
-                    entity_type="opportunity", entity_id=inp.opportunity_source_id,
-                    system=inp.source_system, system_id=inp.opportunity_source_id,
-                    workflow_id=inp.workflow_id, attempt=inp.attempt, event_id=inp.event_id)
+        repos.start_run(
+            s,
+            workflow_id=inp.workflow_id,
+            flow=FLOW,
+            correlation_id=inp.correlation_id,
+            inbox_id=inp.inbox_id,
+            attempt=inp.attempt,
+        )
+        repos.audit(
+            s,
+            action="flow.started",
+            correlation_id=inp.correlation_id,
+            entity_type="opportunity",
+            entity_id=inp.opportunity_source_id,
+            system=inp.source_system,
+            system_id=inp.opportunity_source_id,
+            workflow_id=inp.workflow_id,
+            attempt=inp.attempt,
+            event_id=inp.event_id,
+        )
 
 
 @DBOS.step()
@@ -167,7 +190,7 @@ def fetch_account_chain(account: Account) -> dict[str, Account]:
         if parent_id is None or parent_id in known:
             break
         try:
-            current = call_with_retry(lambda pid=parent_id: crm.get_account(pid), _retry())
+            current = _get_account(crm, parent_id)
         except ConnectorError as exc:
             if exc.retryable:
                 raise
@@ -176,28 +199,53 @@ def fetch_account_chain(account: Account) -> dict[str, Account]:
     return known
 
 
+def _get_account(crm: CrmPort, source_id: str) -> Account:
+    return call_with_retry(lambda: crm.get_account(source_id), _retry())
+
+
 @DBOS.step()
 def load_rules() -> ProvisioningRules:
     return container().policy().rules
 
 
 @DBOS.step()
-def upsert_customer(correlation_id: str, account: Account, entity: LegalEntity,
-                    parent_erp_id: str | None) -> str:
+def upsert_customer(
+    correlation_id: str, account: Account, entity: LegalEntity, parent_erp_id: str | None
+) -> str:
     c = container()
-    erp_id = call_with_retry(lambda: c.erp.upsert_customer(account, entity, parent_erp_id),
-                             _retry())
+    erp_id = call_with_retry(
+        lambda: c.erp.upsert_customer(account, entity, parent_erp_id), _retry()
+    )
     with c.db.session() as s:
-        repos.link(s, entity_type="account", canonical_id=account.id, system=c.erp.system,
-                   system_type="customer", system_id=erp_id)
-        repos.link(s, entity_type="account", canonical_id=account.id, system="salesforce",
-                   system_type="Account", system_id=account.source_id)
-        repos.save_record(s, "account", account.id, account.model_dump(mode="json"),
-                          correlation_id)
-        repos.audit(s, action="erp.customer.upserted", correlation_id=correlation_id,
-                    entity_type="account", entity_id=account.id, system=c.erp.system,
-                    system_id=erp_id, subsidiary=entity.erp_subsidiary_id,
-                    parent=parent_erp_id, name=account.name)
+        repos.link(
+            s,
+            entity_type="account",
+            canonical_id=account.id,
+            system=c.erp.system,
+            system_type="customer",
+            system_id=erp_id,
+        )
+        repos.link(
+            s,
+            entity_type="account",
+            canonical_id=account.id,
+            system="salesforce",
+            system_type="Account",
+            system_id=account.source_id,
+        )
+        repos.save_record(s, "account", account.id, account.model_dump(mode="json"), correlation_id)
+        repos.audit(
+            s,
+            action="erp.customer.upserted",
+            correlation_id=correlation_id,
+            entity_type="account",
+            entity_id=account.id,
+            system=c.erp.system,
+            system_id=erp_id,
+            subsidiary=entity.erp_subsidiary_id,
+            parent=parent_erp_id,
+            name=account.name,
+        )
     return erp_id
 
 
@@ -206,31 +254,64 @@ def upsert_project(correlation_id: str, project: Project, customer_name: str) ->
     c = container()
     ref = call_with_retry(lambda: c.psa.upsert_project(project, customer_name), _retry())
     with c.db.session() as s:
-        repos.link(s, entity_type="project", canonical_id=project.id, system=c.psa.system,
-                   system_type="workspace", system_id=ref.project_id)
+        repos.link(
+            s,
+            entity_type="project",
+            canonical_id=project.id,
+            system=c.psa.system,
+            system_type="workspace",
+            system_id=ref.project_id,
+        )
         for kind, mapping in (("task", ref.task_ids), ("milestone", ref.milestone_ids)):
             for canonical, psa_id in mapping.items():
-                repos.link(s, entity_type=kind, canonical_id=canonical, system=c.psa.system,
-                           system_type="story", system_id=psa_id)
-        repos.audit(s, action="psa.project.upserted", correlation_id=correlation_id,
-                    entity_type="project", entity_id=project.id, system=c.psa.system,
-                    system_id=ref.project_id, template=project.template,
-                    tasks=len(ref.task_ids), milestones=len(ref.milestone_ids))
+                repos.link(
+                    s,
+                    entity_type=kind,
+                    canonical_id=canonical,
+                    system=c.psa.system,
+                    system_type="story",
+                    system_id=psa_id,
+                )
+        repos.audit(
+            s,
+            action="psa.project.upserted",
+            correlation_id=correlation_id,
+            entity_type="project",
+            entity_id=project.id,
+            system=c.psa.system,
+            system_id=ref.project_id,
+            template=project.template,
+            tasks=len(ref.task_ids),
+            milestones=len(ref.milestone_ids),
+        )
     return ref
 
 
 @DBOS.step()
-def upsert_job(correlation_id: str, project: Project, customer_erp_id: str,
-               entity: LegalEntity) -> str:
+def upsert_job(
+    correlation_id: str, project: Project, customer_erp_id: str, entity: LegalEntity
+) -> str:
     c = container()
-    job_id = call_with_retry(lambda: c.erp.upsert_job(project, customer_erp_id, entity),
-                             _retry())
+    job_id = call_with_retry(lambda: c.erp.upsert_job(project, customer_erp_id, entity), _retry())
     with c.db.session() as s:
-        repos.link(s, entity_type="project", canonical_id=project.id, system=c.erp.system,
-                   system_type="job", system_id=job_id)
-        repos.audit(s, action="erp.job.upserted", correlation_id=correlation_id,
-                    entity_type="project", entity_id=project.id, system=c.erp.system,
-                    system_id=job_id, customer=customer_erp_id)
+        repos.link(
+            s,
+            entity_type="project",
+            canonical_id=project.id,
+            system=c.erp.system,
+            system_type="job",
+            system_id=job_id,
+        )
+        repos.audit(
+            s,
+            action="erp.job.upserted",
+            correlation_id=correlation_id,
+            entity_type="project",
+            entity_id=project.id,
+            system=c.erp.system,
+            system_id=job_id,
+            customer=customer_erp_id,
+        )
     return job_id
 
 
@@ -239,78 +320,161 @@ def write_back(correlation_id: str, opportunity_id: str, ids: ProvisioningWriteB
     c = container()
     call_with_retry(lambda: c.crm.write_back_provisioning(opportunity_id, ids), _retry())
     with c.db.session() as s:
-        repos.audit(s, action="crm.opportunity.written_back", correlation_id=correlation_id,
-                    entity_type="opportunity", system=c.crm.system, system_id=opportunity_id,
-                    **ids.model_dump())
+        repos.audit(
+            s,
+            action="crm.opportunity.written_back",
+            correlation_id=correlation_id,
+            entity_type="opportunity",
+            system=c.crm.system,
+            system_id=opportunity_id,
+            **ids.model_dump(),
+        )
 
 
 @DBOS.step()
 def note_waiting(inp: ProvisionDealInput, step: str, error: str, delay: float) -> None:
     with container().db.session() as s:
-        repos.audit(s, action="flow.waiting", correlation_id=inp.correlation_id,
-                    step=step, error=error, retry_in_seconds=delay)
+        repos.audit(
+            s,
+            action="flow.waiting",
+            correlation_id=inp.correlation_id,
+            step=step,
+            error=error,
+            retry_in_seconds=delay,
+        )
 
 
 @DBOS.step()
-def record_findings(inp: ProvisionDealInput, opp: Opportunity,
-                    findings: list[Finding]) -> dict[str, Any]:
+def record_findings(
+    inp: ProvisionDealInput, opp: Opportunity, findings: list[Finding]
+) -> dict[str, Any]:
     first = findings[0]
     reason = "; ".join(f.message for f in findings)
     with container().db.session() as s:
         row = repos.raise_exception(
-            s, flow=FLOW, kind="business", correlation_id=inp.correlation_id,
-            source_system=inp.source_system, source_record=opp.source_id,
-            reason_code=first.code, reason=reason, amount=opp.amount,
+            s,
+            flow=FLOW,
+            kind="business",
+            correlation_id=inp.correlation_id,
+            source_system=inp.source_system,
+            source_record=opp.source_id,
+            reason_code=first.code,
+            reason=reason,
+            amount=opp.amount,
             legal_entity=opp.legal_entity,
-            findings=[f.model_dump(mode="json") for f in findings], trigger=_trigger(inp))
+            findings=[f.model_dump(mode="json") for f in findings],
+            trigger=_trigger(inp),
+        )
         repos.finish_run(s, inp.workflow_id, "exception", {"exception_id": row.id})
-        repos.audit(s, action="flow.exception", correlation_id=inp.correlation_id,
-                    entity_type="opportunity", system=inp.source_system,
-                    system_id=opp.source_id, exception_id=row.id, reason_code=first.code,
-                    reason=reason, amount=opp.amount)
-    return {"status": "exception", "exception_id": row.id, "reason_code": first.code,
-            "reason": reason, "amount": str(opp.amount.amount), "currency": opp.currency}
+        repos.audit(
+            s,
+            action="flow.exception",
+            correlation_id=inp.correlation_id,
+            entity_type="opportunity",
+            system=inp.source_system,
+            system_id=opp.source_id,
+            exception_id=row.id,
+            reason_code=first.code,
+            reason=reason,
+            amount=opp.amount,
+        )
+    return {
+        "status": "exception",
+        "exception_id": row.id,
+        "reason_code": first.code,
+        "reason": reason,
+        "amount": str(opp.amount.amount),
+        "currency": opp.currency,
+    }
 
 
 @DBOS.step()
-def record_failure(inp: ProvisionDealInput, opp: Opportunity | None, kind: str, code: str,
-                   reason: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+def record_failure(
+    inp: ProvisionDealInput,
+    opp: Opportunity | None,
+    kind: str,
+    code: str,
+    reason: str,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     c = container()
     with c.db.session() as s:
         row = repos.raise_exception(
-            s, flow=FLOW, kind=kind, correlation_id=inp.correlation_id,
-            source_system=inp.source_system, source_record=inp.opportunity_source_id,
-            reason_code=code, reason=reason, amount=opp.amount if opp else None,
+            s,
+            flow=FLOW,
+            kind=kind,
+            correlation_id=inp.correlation_id,
+            source_system=inp.source_system,
+            source_record=inp.opportunity_source_id,
+            reason_code=code,
+            reason=reason,
+            amount=opp.amount if opp else None,
             legal_entity=opp.legal_entity if opp else None,
             findings=[{"code": code, "message": reason, **(detail or {})}],
-            trigger=_trigger(inp))
-        repos.finish_run(s, inp.workflow_id, "exception" if kind == "business" else "failed",
-                         {"exception_id": row.id})
-        repos.audit(s, action=f"flow.{kind}", correlation_id=inp.correlation_id,
-                    exception_id=row.id, reason_code=code, reason=reason)
-    return {"status": "exception" if kind == "business" else "dead_letter",
-            "exception_id": row.id, "reason_code": code, "reason": reason}
+            trigger=_trigger(inp),
+        )
+        repos.finish_run(
+            s,
+            inp.workflow_id,
+            "exception" if kind == "business" else "failed",
+            {"exception_id": row.id},
+        )
+        repos.audit(
+            s,
+            action=f"flow.{kind}",
+            correlation_id=inp.correlation_id,
+            exception_id=row.id,
+            reason_code=code,
+            reason=reason,
+        )
+    return {
+        "status": "exception" if kind == "business" else "dead_letter",
+        "exception_id": row.id,
+        "reason_code": code,
+        "reason": reason,
+    }
 
 
 @DBOS.step()
-def record_completion(inp: ProvisionDealInput, opp: Opportunity, contract: dict[str, Any],
-                      project: dict[str, Any], ids: ProvisioningWriteBack,
-                      psa: PsaProjectRef) -> dict[str, Any]:
+def record_completion(
+    inp: ProvisionDealInput,
+    opp: Opportunity,
+    contract: dict[str, Any],
+    project: dict[str, Any],
+    ids: ProvisioningWriteBack,
+    psa: PsaProjectRef,
+) -> dict[str, Any]:
     c = container()
     with c.db.session() as s:
-        repos.save_record(s, "opportunity", opp.id, opp.model_dump(mode="json"),
-                          inp.correlation_id)
-        repos.link(s, entity_type="opportunity", canonical_id=opp.id, system=opp.source_system,
-                   system_type="Opportunity", system_id=opp.source_id)
+        repos.save_record(s, "opportunity", opp.id, opp.model_dump(mode="json"), inp.correlation_id)
+        repos.link(
+            s,
+            entity_type="opportunity",
+            canonical_id=opp.id,
+            system=opp.source_system,
+            system_type="Opportunity",
+            system_id=opp.source_id,
+        )
         repos.save_record(s, "contract", contract["id"], contract, inp.correlation_id)
         repos.save_record(s, "project", project["id"], project, inp.correlation_id)
         repos.resolve_open_exceptions(s, FLOW, opp.source_id)
-        result = {"status": "completed", "opportunity_id": opp.source_id,
-                  "contract_id": contract["id"], "project_id": project["id"],
-                  "system_ids": ids.model_dump(), "milestones": len(psa.milestone_ids)}
+        result = {
+            "status": "completed",
+            "opportunity_id": opp.source_id,
+            "contract_id": contract["id"],
+            "project_id": project["id"],
+            "system_ids": ids.model_dump(),
+            "milestones": len(psa.milestone_ids),
+        }
         repos.finish_run(s, inp.workflow_id, "completed", result)
-        repos.audit(s, action="flow.completed", correlation_id=inp.correlation_id,
-                    entity_type="contract", entity_id=contract["id"], value=opp.amount)
+        repos.audit(
+            s,
+            action="flow.completed",
+            correlation_id=inp.correlation_id,
+            entity_type="contract",
+            entity_id=contract["id"],
+            value=opp.amount,
+        )
     return result
 
 

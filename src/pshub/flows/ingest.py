@@ -24,24 +24,24 @@ class ChangeEventHeader(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    entityName: str  # noqa: N815 - vendor field name
-    recordIds: list[str] = Field(min_length=1)  # noqa: N815
-    changeType: str  # noqa: N815
-    changedFields: list[str] = []  # noqa: N815
-    commitTimestamp: int | None = None  # noqa: N815
+    entityName: str
+    recordIds: list[str] = Field(min_length=1)
+    changeType: str
+    changedFields: list[str] = []
+    commitTimestamp: int | None = None
 
 
 class ChangeEventPayload(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    ChangeEventHeader: ChangeEventHeader  # noqa: N815
+    ChangeEventHeader: ChangeEventHeader
 
 
 class EventMeta(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    replayId: int | None = None  # noqa: N815
-    EventUuid: str = Field(min_length=1)  # noqa: N815
+    replayId: int | None = None
+    EventUuid: str = Field(min_length=1)
 
 
 class SalesforceChangeEvent(BaseModel):
@@ -80,8 +80,10 @@ def parse_salesforce(body: bytes) -> SalesforceChangeEvent:
         raise EventRejected(field, err["msg"]) from exc
     header = event.payload.ChangeEventHeader
     if header.entityName != "Opportunity":
-        raise EventRejected("payload.ChangeEventHeader.entityName",
-                            f"{header.entityName!r} is not handled (expected 'Opportunity')")
+        raise EventRejected(
+            "payload.ChangeEventHeader.entityName",
+            f"{header.entityName!r} is not handled (expected 'Opportunity')",
+        )
     stage = (event.payload.model_extra or {}).get("StageName")
     if stage != "Closed Won":
         raise EventRejected("payload.StageName", f"{stage!r} is not 'Closed Won'")
@@ -90,9 +92,14 @@ def parse_salesforce(body: bytes) -> SalesforceChangeEvent:
 
 def reject(c: Container, body: bytes, error: str, event_id: str | None = None) -> int:
     with c.db.session() as s:
-        row = repos.reject_event(s, source_system=SOURCE, source_event_id=event_id,
-                                 event_type="OpportunityChangeEvent",
-                                 payload=body.decode("utf-8", "replace"), error=error)
+        row = repos.reject_event(
+            s,
+            source_system=SOURCE,
+            source_event_id=event_id,
+            event_type="OpportunityChangeEvent",
+            payload=body.decode("utf-8", "replace"),
+            error=error,
+        )
         repos.audit(s, action="inbox.rejected", system=SOURCE, inbox_id=row.id, error=error)
         return row.id
 
@@ -101,26 +108,43 @@ def accept_salesforce(c: Container, body: bytes, event: SalesforceChangeEvent) -
     """Write the event to the inbox, then start one flow per opportunity it names."""
     opp_ids = event.payload.ChangeEventHeader.recordIds
     correlation = deal_to_project.correlation_id_for(SOURCE, opp_ids[0])
-    inputs = [deal_to_project.ProvisionDealInput(
-        correlation_id=deal_to_project.correlation_id_for(SOURCE, opp_id),
-        opportunity_source_id=opp_id, event_id=event.event.EventUuid,
-        patience_seconds=c.settings.outage_patience_seconds) for opp_id in opp_ids]
+    inputs = [
+        deal_to_project.ProvisionDealInput(
+            correlation_id=deal_to_project.correlation_id_for(SOURCE, opp_id),
+            opportunity_source_id=opp_id,
+            event_id=event.event.EventUuid,
+            patience_seconds=c.settings.outage_patience_seconds,
+        )
+        for opp_id in opp_ids
+    ]
     with c.db.session() as s:
         row, new = repos.accept_event(
-            s, source_system=SOURCE, source_event_id=event.event.EventUuid,
-            event_type="OpportunityChangeEvent", payload=body.decode("utf-8"),
-            correlation_id=correlation, workflow_id=inputs[0].workflow_id)
+            s,
+            source_system=SOURCE,
+            source_event_id=event.event.EventUuid,
+            event_type="OpportunityChangeEvent",
+            payload=body.decode("utf-8"),
+            correlation_id=correlation,
+            workflow_id=inputs[0].workflow_id,
+        )
         inbox_id = row.id
-        repos.audit(s, action="inbox.accepted" if new else "inbox.duplicate",
-                    correlation_id=correlation, system=SOURCE, system_id=opp_ids[0],
-                    inbox_id=inbox_id, event_id=event.event.EventUuid)
+        repos.audit(
+            s,
+            action="inbox.accepted" if new else "inbox.duplicate",
+            correlation_id=correlation,
+            system=SOURCE,
+            system_id=opp_ids[0],
+            inbox_id=inbox_id,
+            event_id=event.event.EventUuid,
+        )
     if not new:
         return Accepted(inbox_id, True, correlation, [])
     return Accepted(inbox_id, False, correlation, dispatch(c, inbox_id, inputs))
 
 
-def dispatch(c: Container, inbox_id: int,
-             inputs: list[deal_to_project.ProvisionDealInput]) -> list[str]:
+def dispatch(
+    c: Container, inbox_id: int, inputs: list[deal_to_project.ProvisionDealInput]
+) -> list[str]:
     ids = [deal_to_project.start(i.model_copy(update={"inbox_id": inbox_id})) for i in inputs]
     with c.db.session() as s:
         repos.mark_dispatched(s, inbox_id)
@@ -133,11 +157,15 @@ def sweep_inbox(c: Container) -> int:
         pending = [(r.id, r.payload) for r in repos.undispatched_events(s)]
     for inbox_id, payload in pending:
         event = parse_salesforce(payload.encode())
-        inputs = [deal_to_project.ProvisionDealInput(
-            correlation_id=deal_to_project.correlation_id_for(SOURCE, opp_id),
-            opportunity_source_id=opp_id, event_id=event.event.EventUuid,
-            patience_seconds=c.settings.outage_patience_seconds)
-            for opp_id in event.payload.ChangeEventHeader.recordIds]
+        inputs = [
+            deal_to_project.ProvisionDealInput(
+                correlation_id=deal_to_project.correlation_id_for(SOURCE, opp_id),
+                opportunity_source_id=opp_id,
+                event_id=event.event.EventUuid,
+                patience_seconds=c.settings.outage_patience_seconds,
+            )
+            for opp_id in event.payload.ChangeEventHeader.recordIds
+        ]
         dispatch(c, inbox_id, inputs)
     return len(pending)
 
@@ -155,7 +183,13 @@ def retry_exception(c: Container, exception_id: int, actor: str = "operator") ->
         # The trigger holds the latest attempt's input; a second click before it ends is a no-op.
         attempt = int(row.trigger["input"].get("attempt", 1)) + 1
         trigger, correlation = dict(row.trigger), row.correlation_id
-        repos.audit(s, action="exception.retry", actor=actor, correlation_id=correlation,
-                    exception_id=exception_id, attempt=attempt)
+        repos.audit(
+            s,
+            action="exception.retry",
+            actor=actor,
+            correlation_id=correlation,
+            exception_id=exception_id,
+            attempt=attempt,
+        )
     workflow_id = registry.restart(trigger, attempt)
     return {"exception_id": exception_id, "workflow_id": workflow_id, "attempt": attempt}

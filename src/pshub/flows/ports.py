@@ -46,11 +46,11 @@ class CrmPort(Protocol):
         """The opportunity with its account, lines and custom fields, in canonical form."""
         ...
 
-    def get_account(self, source_id: str) -> Account:
-        ...
+    def get_account(self, source_id: str) -> Account: ...
 
-    def write_back_provisioning(self, opportunity_source_id: str,
-                                ids: ProvisioningWriteBack) -> None:
+    def write_back_provisioning(
+        self, opportunity_source_id: str, ids: ProvisioningWriteBack
+    ) -> None:
         """Write PSA and ERP ids and the provisioning status onto the opportunity."""
         ...
 
@@ -70,8 +70,9 @@ class ErpPort(Protocol):
 
     system: str
 
-    def upsert_customer(self, account: Account, entity: LegalEntity,
-                        parent_erp_id: str | None) -> str:
+    def upsert_customer(
+        self, account: Account, entity: LegalEntity, parent_erp_id: str | None
+    ) -> str:
         """Create or update the customer keyed by external id; returns the ERP internal id."""
         ...
 

@@ -9,12 +9,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pshub.domain.money import check_currency, to_decimal
+from pshub.domain.money import Money, check_currency, to_decimal
 from pshub.domain.parties import LegalEntity, TaxProfile
 from pshub.domain.projects import ProjectTemplate
 from pshub.domain.provisioning import ProvisioningRules, ServiceLine
 from pshub.domain.rates import RateCard, RoleRate
-from pshub.domain.money import Money
 from pshub.domain.sales import BillingModel
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "defaults"
@@ -30,8 +29,11 @@ class PolicyError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.message}" if self.path else \
-            f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.path}: {self.message}"
+            if self.path
+            else f"{self.file}: {self.message}"
+        )
 
 
 class PolicyInvalid(ValueError):
@@ -136,8 +138,7 @@ class Policy:
     rules: ProvisioningRules
 
 
-def _read(directory: Path, name: str, model: type[BaseModel],
-          errors: list[PolicyError]) -> Any:
+def _read(directory: Path, name: str, model: type[BaseModel], errors: list[PolicyError]) -> Any:
     path = directory / name
     if not path.exists():
         errors.append(PolicyError(name, "", f"file is missing from {directory}"))
@@ -187,18 +188,31 @@ def check_policy(directory: Path | str) -> tuple[Policy | None, list[PolicyError
     template_codes = {t.code for t in lines.templates}
     for i, sl in enumerate(lines.service_lines):
         if sl.template not in template_codes:
-            errors.append(PolicyError(FILES[1], f"service_lines[{i}].template",
-                                      f"template {sl.template!r} is not defined"))
+            errors.append(
+                PolicyError(
+                    FILES[1],
+                    f"service_lines[{i}].template",
+                    f"template {sl.template!r} is not defined",
+                )
+            )
     if errors:
         return None, errors
     try:
         rules = ProvisioningRules(
             legal_entities={e.code: _entity(e) for e in ents.entities},
-            service_lines={s.code: ServiceLine(code=s.code, name=s.name, template=s.template,
-                                               billing_models=tuple(s.billing_models))
-                           for s in lines.service_lines},
-            templates={t.code: ProjectTemplate(code=t.code, name=t.name, tasks=tuple(t.tasks))
-                       for t in lines.templates},
+            service_lines={
+                s.code: ServiceLine(
+                    code=s.code,
+                    name=s.name,
+                    template=s.template,
+                    billing_models=tuple(s.billing_models),
+                )
+                for s in lines.service_lines
+            },
+            templates={
+                t.code: ProjectTemplate(code=t.code, name=t.name, tasks=tuple(t.tasks))
+                for t in lines.templates
+            },
             rate_cards={c.code: _card(c) for c in cards.rate_cards},
         )
     except (ValidationError, ValueError) as exc:
@@ -216,11 +230,21 @@ def load_policy(directory: Path | str | None = None) -> Policy:
 
 def _entity(e: _EntityFile) -> LegalEntity:
     return LegalEntity(
-        code=e.code, name=e.name, country=e.country, currency=e.currency,
-        erp_subsidiary_id=e.erp_subsidiary_id, billing_currencies=tuple(e.billing_currencies),
-        tax_profiles=tuple(TaxProfile(code=t.code, customer_country=t.customer_country,
-                                      rate=to_decimal(t.rate), erp_tax_code=t.erp_tax_code)
-                           for t in e.tax_profiles),
+        code=e.code,
+        name=e.name,
+        country=e.country,
+        currency=e.currency,
+        erp_subsidiary_id=e.erp_subsidiary_id,
+        billing_currencies=tuple(e.billing_currencies),
+        tax_profiles=tuple(
+            TaxProfile(
+                code=t.code,
+                customer_country=t.customer_country,
+                rate=to_decimal(t.rate),
+                erp_tax_code=t.erp_tax_code,
+            )
+            for t in e.tax_profiles
+        ),
     )
 
 
@@ -230,6 +254,16 @@ def _card(c: _RateCardFile) -> RateCard:
     def day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
 
-    return RateCard(code=c.code, currency=c.currency, rates=tuple(
-        RoleRate(role=r.role, rate=Money.of(r.rate, c.currency), valid_from=day(r.valid_from),
-                 valid_to=day(r.valid_to)) for r in c.rates))
+    return RateCard(
+        code=c.code,
+        currency=c.currency,
+        rates=tuple(
+            RoleRate(
+                role=r.role,
+                rate=Money.of(r.rate, c.currency),
+                valid_from=day(r.valid_from),
+                valid_to=day(r.valid_to),
+            )
+            for r in c.rates
+        ),
+    )

@@ -82,7 +82,9 @@ class SandboxState:
             value = start if row is None else row[0] + 1
             self._db.execute(
                 "INSERT INTO counters(name, n) VALUES(?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET n=excluded.n", (name, value))
+                "ON CONFLICT(name) DO UPDATE SET n=excluded.n",
+                (name, value),
+            )
             return value
 
     def get(self, collection: str, key: str) -> dict[str, Any] | None:
@@ -103,8 +105,9 @@ class SandboxState:
 
     def delete(self, collection: str, key: str) -> bool:
         with self._lock:
-            cur = self._db.execute("DELETE FROM docs WHERE collection=? AND id=?",
-                                   (collection, key))
+            cur = self._db.execute(
+                "DELETE FROM docs WHERE collection=? AND id=?", (collection, key)
+            )
         return cur.rowcount > 0
 
     def all(self, collection: str) -> list[dict[str, Any]]:
@@ -121,7 +124,8 @@ class SandboxState:
     def count(self, collection: str) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM docs WHERE collection=?", (collection,)).fetchone()
+                "SELECT COUNT(*) FROM docs WHERE collection=?", (collection,)
+            ).fetchone()
         return int(row[0])
 
     def collections(self) -> list[str]:
@@ -163,8 +167,7 @@ class Faults:
                 left = s.outage_until - time.time()
                 return self._serve("outage", 503, "service unavailable (sandbox outage)", left)
             if s.concurrency_limit is not None and self.inflight >= s.concurrency_limit:
-                return self._serve("concurrency", 429,
-                                   "concurrent request limit exceeded", None)
+                return self._serve("concurrency", 429, "concurrent request limit exceeded", None)
             if s.rate_limit_per_second is not None and not self._take_token(s):
                 wait = (1 - self._tokens) / s.rate_limit_per_second
                 return self._serve("rate_limit", 429, "rate limit exceeded", max(wait, 0.01))
@@ -188,15 +191,20 @@ class Faults:
             return True
         return False
 
-    def _serve(self, kind: str, status: int, message: str,
-               retry_after: float | None) -> tuple[str, int, str, float | None]:
+    def _serve(
+        self, kind: str, status: int, message: str, retry_after: float | None
+    ) -> tuple[str, int, str, float | None]:
         self.served[kind] += 1
         return kind, status, message, retry_after
 
     def stats(self) -> dict[str, Any]:
-        return {"requests": self.requests, "inflight": self.inflight,
-                "peak_inflight": self.peak_inflight, "faults_served": dict(self.served),
-                "settings": self.settings.model_dump()}
+        return {
+            "requests": self.requests,
+            "inflight": self.inflight,
+            "peak_inflight": self.peak_inflight,
+            "faults_served": dict(self.served),
+            "settings": self.settings.model_dump(),
+        }
 
 
 def make_app(

@@ -35,13 +35,18 @@ class ThreadedServer:
         self.scheme = "https" if certfile else "http"
         self.name = name
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", access_log=False,
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
             ssl_certfile=str(certfile) if certfile else None,
             ssl_keyfile=str(keyfile) if keyfile else None,
-            timeout_graceful_shutdown=2, lifespan="on",
+            timeout_graceful_shutdown=2,
+            lifespan="on",
         )
         self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        setattr(self._server, "install_signal_handlers", lambda: None)  # noqa: B010 - threads only
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
 
     @property

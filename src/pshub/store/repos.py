@@ -29,17 +29,31 @@ def utcnow() -> datetime:
 # --- inbox -----------------------------------------------------------------------------------
 
 
-def accept_event(session: Session, *, source_system: str, source_event_id: str,
-                 event_type: str, payload: str, correlation_id: str,
-                 workflow_id: str) -> tuple[InboxEvent, bool]:
+def accept_event(
+    session: Session,
+    *,
+    source_system: str,
+    source_event_id: str,
+    event_type: str,
+    payload: str,
+    correlation_id: str,
+    workflow_id: str,
+) -> tuple[InboxEvent, bool]:
     """Insert an accepted event; a redelivery returns the first row and False (a no-op)."""
     existing = find_event(session, source_system, source_event_id)
     if existing is not None:
         existing.deliveries += 1
         return existing, False
-    row = InboxEvent(source_system=source_system, source_event_id=source_event_id,
-                     event_type=event_type, status="accepted", received_at=utcnow(),
-                     correlation_id=correlation_id, workflow_id=workflow_id, payload=payload)
+    row = InboxEvent(
+        source_system=source_system,
+        source_event_id=source_event_id,
+        event_type=event_type,
+        status="accepted",
+        received_at=utcnow(),
+        correlation_id=correlation_id,
+        workflow_id=workflow_id,
+        payload=payload,
+    )
     try:
         with session.begin_nested():
             session.add(row)
@@ -51,28 +65,45 @@ def accept_event(session: Session, *, source_system: str, source_event_id: str,
     return row, True
 
 
-def reject_event(session: Session, *, source_system: str, source_event_id: str | None,
-                 event_type: str, payload: str, error: str) -> InboxEvent:
+def reject_event(
+    session: Session,
+    *,
+    source_system: str,
+    source_event_id: str | None,
+    event_type: str,
+    payload: str,
+    error: str,
+) -> InboxEvent:
     """Keep a refused event for audit; it never blocks a later valid delivery."""
-    row = InboxEvent(source_system=source_system, source_event_id=source_event_id or "",
-                     event_type=event_type, status="rejected", received_at=utcnow(),
-                     payload=payload, error=error)
+    row = InboxEvent(
+        source_system=source_system,
+        source_event_id=source_event_id or "",
+        event_type=event_type,
+        status="rejected",
+        received_at=utcnow(),
+        payload=payload,
+        error=error,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def find_event(session: Session, source_system: str, source_event_id: str) -> InboxEvent | None:
-    return session.scalars(select(InboxEvent).where(
-        InboxEvent.source_system == source_system,
-        InboxEvent.source_event_id == source_event_id,
-        InboxEvent.status != "rejected")).first()
+    return session.scalars(
+        select(InboxEvent).where(
+            InboxEvent.source_system == source_system,
+            InboxEvent.source_event_id == source_event_id,
+            InboxEvent.status != "rejected",
+        )
+    ).first()
 
 
 def undispatched_events(session: Session) -> Sequence[InboxEvent]:
     """Accepted events whose workflow may not have started (a crash right after the 2xx)."""
-    return session.scalars(select(InboxEvent).where(InboxEvent.status == "accepted")
-                           .order_by(InboxEvent.id)).all()
+    return session.scalars(
+        select(InboxEvent).where(InboxEvent.status == "accepted").order_by(InboxEvent.id)
+    ).all()
 
 
 def mark_dispatched(session: Session, inbox_id: int) -> None:
@@ -84,50 +115,94 @@ def mark_dispatched(session: Session, inbox_id: int) -> None:
 # --- cross-reference -------------------------------------------------------------------------
 
 
-def link(session: Session, *, entity_type: str, canonical_id: str, system: str,
-         system_type: str, system_id: str) -> None:
+def link(
+    session: Session,
+    *,
+    entity_type: str,
+    canonical_id: str,
+    system: str,
+    system_type: str,
+    system_id: str,
+) -> None:
     """Record canonical id <-> system id (idempotent; a different id for the same pair updates)."""
-    row = session.scalars(select(CrossReference).where(
-        CrossReference.entity_type == entity_type, CrossReference.canonical_id == canonical_id,
-        CrossReference.system == system)).first()
+    row = session.scalars(
+        select(CrossReference).where(
+            CrossReference.entity_type == entity_type,
+            CrossReference.canonical_id == canonical_id,
+            CrossReference.system == system,
+        )
+    ).first()
     now = utcnow()
     if row is None:
-        session.add(CrossReference(entity_type=entity_type, canonical_id=canonical_id,
-                                   system=system, system_type=system_type, system_id=system_id,
-                                   created_at=now, updated_at=now))
+        session.add(
+            CrossReference(
+                entity_type=entity_type,
+                canonical_id=canonical_id,
+                system=system,
+                system_type=system_type,
+                system_id=system_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     elif row.system_id != system_id or row.system_type != system_type:
         row.system_id, row.system_type, row.updated_at = system_id, system_type, now
     session.flush()
 
 
 def system_ids(session: Session, entity_type: str, canonical_id: str) -> dict[str, str]:
-    rows = session.scalars(select(CrossReference).where(
-        CrossReference.entity_type == entity_type, CrossReference.canonical_id == canonical_id))
+    rows = session.scalars(
+        select(CrossReference).where(
+            CrossReference.entity_type == entity_type, CrossReference.canonical_id == canonical_id
+        )
+    )
     return {r.system: r.system_id for r in rows}
 
 
 def canonical_for(session: Session, system: str, system_type: str, system_id: str) -> str | None:
-    return session.scalars(select(CrossReference.canonical_id).where(
-        CrossReference.system == system, CrossReference.system_type == system_type,
-        CrossReference.system_id == system_id)).first()
+    return session.scalars(
+        select(CrossReference.canonical_id).where(
+            CrossReference.system == system,
+            CrossReference.system_type == system_type,
+            CrossReference.system_id == system_id,
+        )
+    ).first()
 
 
 def count_links(session: Session, entity_type: str, system: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(CrossReference).where(
-        CrossReference.entity_type == entity_type, CrossReference.system == system)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CrossReference)
+            .where(CrossReference.entity_type == entity_type, CrossReference.system == system)
+        )
+        or 0
+    )
 
 
 # --- canonical records -----------------------------------------------------------------------
 
 
-def save_record(session: Session, entity_type: str, canonical_id: str, body: dict[str, Any],
-                correlation_id: str | None = None) -> int:
+def save_record(
+    session: Session,
+    entity_type: str,
+    canonical_id: str,
+    body: dict[str, Any],
+    correlation_id: str | None = None,
+) -> int:
     """Upsert the hub's copy of a record; the version goes up only when the body changes."""
     row = session.get(CanonicalRecord, (entity_type, canonical_id))
     if row is None:
-        session.add(CanonicalRecord(entity_type=entity_type, canonical_id=canonical_id,
-                                    version=1, body=body, correlation_id=correlation_id,
-                                    updated_at=utcnow()))
+        session.add(
+            CanonicalRecord(
+                entity_type=entity_type,
+                canonical_id=canonical_id,
+                version=1,
+                body=body,
+                correlation_id=correlation_id,
+                updated_at=utcnow(),
+            )
+        )
         session.flush()
         return 1
     if row.body != body:
@@ -143,18 +218,39 @@ def get_record(session: Session, entity_type: str, canonical_id: str) -> dict[st
 # --- audit -----------------------------------------------------------------------------------
 
 
-def audit(session: Session, *, action: str, actor: str = "pshub",
-          correlation_id: str | None = None, entity_type: str | None = None,
-          entity_id: str | None = None, system: str | None = None,
-          system_id: str | None = None, **detail: Any) -> None:
-    session.add(AuditEntry(at=utcnow(), correlation_id=correlation_id, actor=actor,
-                           action=action, entity_type=entity_type, entity_id=entity_id,
-                           system=system, system_id=system_id, detail=_jsonable(detail)))
+def audit(
+    session: Session,
+    *,
+    action: str,
+    actor: str = "pshub",
+    correlation_id: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    system: str | None = None,
+    system_id: str | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            correlation_id=correlation_id,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            system=system,
+            system_id=system_id,
+            detail=_jsonable(detail),
+        )
+    )
 
 
 def audit_trail(session: Session, correlation_id: str) -> Sequence[AuditEntry]:
-    return session.scalars(select(AuditEntry).where(AuditEntry.correlation_id == correlation_id)
-                           .order_by(AuditEntry.id)).all()
+    return session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.correlation_id == correlation_id)
+        .order_by(AuditEntry.id)
+    ).all()
 
 
 def _jsonable(value: Any) -> Any:
@@ -172,25 +268,54 @@ def _jsonable(value: Any) -> Any:
 # --- business exceptions ---------------------------------------------------------------------
 
 
-def raise_exception(session: Session, *, flow: str, kind: str, correlation_id: str,
-                    source_system: str, source_record: str, reason_code: str, reason: str,
-                    amount: Money | None, legal_entity: str | None,
-                    findings: list[dict[str, Any]], trigger: dict[str, Any]) -> BusinessException:
+def raise_exception(
+    session: Session,
+    *,
+    flow: str,
+    kind: str,
+    correlation_id: str,
+    source_system: str,
+    source_record: str,
+    reason_code: str,
+    reason: str,
+    amount: Money | None,
+    legal_entity: str | None,
+    findings: list[dict[str, Any]],
+    trigger: dict[str, Any],
+) -> BusinessException:
     """Open an exception, or refresh the open one for the same record and flow."""
-    row = session.scalars(select(BusinessException).where(
-        BusinessException.flow == flow, BusinessException.source_record == source_record,
-        BusinessException.status.in_(("open", "retrying")))).first()
+    row = session.scalars(
+        select(BusinessException).where(
+            BusinessException.flow == flow,
+            BusinessException.source_record == source_record,
+            BusinessException.status.in_(("open", "retrying")),
+        )
+    ).first()
     now = utcnow()
     minor = None if amount is None else int(amount.rounded().amount / quantum(amount.currency))
-    values = dict(kind=kind, correlation_id=correlation_id, reason_code=reason_code,
-                  reason=reason, amount=None if amount is None else amount.rounded().amount,
-                  amount_minor=minor, currency=None if amount is None else amount.currency,
-                  legal_entity=legal_entity, status="open", findings={"items": findings},
-                  trigger=trigger, updated_at=now)
+    values = dict(
+        kind=kind,
+        correlation_id=correlation_id,
+        reason_code=reason_code,
+        reason=reason,
+        amount=None if amount is None else amount.rounded().amount,
+        amount_minor=minor,
+        currency=None if amount is None else amount.currency,
+        legal_entity=legal_entity,
+        status="open",
+        findings={"items": findings},
+        trigger=trigger,
+        updated_at=now,
+    )
     if row is None:
-        row = BusinessException(flow=flow, source_system=source_system,
-                                source_record=source_record, created_at=now, attempts=0,
-                                **values)
+        row = BusinessException(
+            flow=flow,
+            source_system=source_system,
+            source_record=source_record,
+            created_at=now,
+            attempts=0,
+            **values,
+        )
         session.add(row)
     else:
         for key, value in values.items():
@@ -200,18 +325,29 @@ def raise_exception(session: Session, *, flow: str, kind: str, correlation_id: s
 
 
 def resolve_open_exceptions(session: Session, flow: str, source_record: str) -> int:
-    rows = session.scalars(select(BusinessException).where(
-        BusinessException.flow == flow, BusinessException.source_record == source_record,
-        BusinessException.status.in_(("open", "retrying")))).all()
+    rows = session.scalars(
+        select(BusinessException).where(
+            BusinessException.flow == flow,
+            BusinessException.source_record == source_record,
+            BusinessException.status.in_(("open", "retrying")),
+        )
+    ).all()
     for row in rows:
         row.status, row.resolved_at, row.updated_at = "resolved", utcnow(), utcnow()
     return len(rows)
 
 
-def list_exceptions(session: Session, *, status: str | None = "open", flow: str | None = None,
-                    reason_code: str | None = None, legal_entity: str | None = None,
-                    min_amount_minor: int | None = None, limit: int = 100,
-                    offset: int = 0) -> Sequence[BusinessException]:
+def list_exceptions(
+    session: Session,
+    *,
+    status: str | None = "open",
+    flow: str | None = None,
+    reason_code: str | None = None,
+    legal_entity: str | None = None,
+    min_amount_minor: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Sequence[BusinessException]:
     """Exceptions ranked by the money they hold back (largest first)."""
     query = select(BusinessException)
     if status:
@@ -224,8 +360,11 @@ def list_exceptions(session: Session, *, status: str | None = "open", flow: str 
         query = query.where(BusinessException.legal_entity == legal_entity)
     if min_amount_minor is not None:
         query = query.where(BusinessException.amount_minor >= min_amount_minor)
-    query = query.order_by(BusinessException.amount_minor.desc().nulls_last(),
-                           BusinessException.id).limit(limit).offset(offset)
+    query = (
+        query.order_by(BusinessException.amount_minor.desc().nulls_last(), BusinessException.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return session.scalars(query).all()
 
 
@@ -236,30 +375,48 @@ def get_exception(session: Session, exception_id: int) -> BusinessException | No
 # --- flow runs -------------------------------------------------------------------------------
 
 
-def start_run(session: Session, *, workflow_id: str, flow: str, correlation_id: str,
-              inbox_id: int | None, attempt: int) -> None:
+def start_run(
+    session: Session,
+    *,
+    workflow_id: str,
+    flow: str,
+    correlation_id: str,
+    inbox_id: int | None,
+    attempt: int,
+) -> None:
     if session.get(FlowRun, workflow_id) is None:
-        session.add(FlowRun(workflow_id=workflow_id, flow=flow, correlation_id=correlation_id,
-                            status="running", inbox_id=inbox_id, attempt=attempt,
-                            started_at=utcnow()))
+        session.add(
+            FlowRun(
+                workflow_id=workflow_id,
+                flow=flow,
+                correlation_id=correlation_id,
+                status="running",
+                inbox_id=inbox_id,
+                attempt=attempt,
+                started_at=utcnow(),
+            )
+        )
         session.flush()
 
 
-def finish_run(session: Session, workflow_id: str, status: str,
-               result: dict[str, Any] | None) -> None:
+def finish_run(
+    session: Session, workflow_id: str, status: str, result: dict[str, Any] | None
+) -> None:
     row = session.get(FlowRun, workflow_id)
     if row is not None:
         row.status, row.finished_at, row.result = status, utcnow(), _jsonable(result)
 
 
 def runs_for(session: Session, correlation_id: str) -> Sequence[FlowRun]:
-    return session.scalars(select(FlowRun).where(FlowRun.correlation_id == correlation_id)
-                           .order_by(FlowRun.started_at)).all()
+    return session.scalars(
+        select(FlowRun).where(FlowRun.correlation_id == correlation_id).order_by(FlowRun.started_at)
+    ).all()
 
 
 def run_counts(session: Session) -> dict[str, dict[str, int]]:
-    rows = session.execute(select(FlowRun.flow, FlowRun.status, func.count())
-                           .group_by(FlowRun.flow, FlowRun.status)).all()
+    rows = session.execute(
+        select(FlowRun.flow, FlowRun.status, func.count()).group_by(FlowRun.flow, FlowRun.status)
+    ).all()
     counts: dict[str, dict[str, int]] = {}
     for flow, status, n in rows:
         counts.setdefault(flow, {})[status] = int(n)

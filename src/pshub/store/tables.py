@@ -22,8 +22,9 @@ class InboxEvent(Base):
 
     __tablename__ = "inbox_events"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     source_system: Mapped[str] = mapped_column(String(40))
     source_event_id: Mapped[str] = mapped_column(String(200))
     event_type: Mapped[str] = mapped_column(String(80))
@@ -36,8 +37,14 @@ class InboxEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # the body exactly as received
 
     __table_args__ = (
-        Index("uq_inbox_source_event", "source_system", "source_event_id", unique=True,
-              sqlite_where=(status != "rejected"), postgresql_where=(status != "rejected")),
+        Index(
+            "uq_inbox_source_event",
+            "source_system",
+            "source_event_id",
+            unique=True,
+            sqlite_where=(status != "rejected"),
+            postgresql_where=(status != "rejected"),
+        ),
         Index("ix_inbox_status", "status"),
     )
 
@@ -47,8 +54,9 @@ class CrossReference(Base):
 
     __tablename__ = "cross_references"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     entity_type: Mapped[str] = mapped_column(String(40))
     canonical_id: Mapped[str] = mapped_column(String(80))
     system: Mapped[str] = mapped_column(String(40))
@@ -81,8 +89,9 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     at: Mapped[datetime]
     correlation_id: Mapped[str | None] = mapped_column(String(120))
     actor: Mapped[str] = mapped_column(String(80))
@@ -101,8 +110,9 @@ class BusinessException(Base):
 
     __tablename__ = "business_exceptions"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     flow: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(20))  # business | dead_letter
     correlation_id: Mapped[str] = mapped_column(String(120))
@@ -144,5 +154,7 @@ class FlowRun(Base):
     finished_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_flow_runs_correlation", "correlation_id"),
-                      Index("ix_flow_runs_flow_status", "flow", "status"))
+    __table_args__ = (
+        Index("ix_flow_runs_correlation", "correlation_id"),
+        Index("ix_flow_runs_flow_status", "flow", "status"),
+    )

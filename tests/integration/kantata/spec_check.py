@@ -6,8 +6,9 @@ resource group (``mavenlink-<group>-api-openapi.yml``); ``/api/v1/time_entries/5
 checked against ``mavenlink-time-entries-api-openapi.yml`` at ``/time_entries/{id}``.
 Reusable for later resources: add nothing, the file is found by the path's first segment.
 
-The directory defaults to ``/work/shared/vendor-specs/kantata`` and can be moved with
-``PSHUB_KANTATA_SPECS``.
+The directory defaults to ``../shared/vendor-specs/kantata`` beside the repository (where CI
+places ``shared/``) and can be moved with ``PSHUB_KANTATA_SPECS``. Under CI the files must be
+there: the conformance tests fail instead of skipping.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from urllib.parse import urlsplit
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-SPEC_DIR = Path(os.environ.get("PSHUB_KANTATA_SPECS", "/work/shared/vendor-specs/kantata"))
+_BESIDE_REPO = Path(__file__).resolve().parents[3].parent / "shared" / "vendor-specs" / "kantata"
+SPEC_DIR = Path(os.environ.get("PSHUB_KANTATA_SPECS", str(_BESIDE_REPO)))
+REQUIRED = os.environ.get("CI") == "true" or os.environ.get("PSHUB_REQUIRE_POSTGRES") == "1"
 HOST = "https://api.mavenlink.com"
 _FILE_FOR = {"subscribed_events": "events"}  # path segment -> file stem when they differ
 

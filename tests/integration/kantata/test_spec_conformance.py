@@ -13,6 +13,9 @@ from pshub.sandboxes.server import ThreadedServer
 
 from . import spec_check
 
+if spec_check.REQUIRED and not spec_check.available():
+    raise RuntimeError(f"Kantata OpenAPI files are required in CI: {spec_check.SPEC_DIR}")
+
 pytestmark = pytest.mark.skipif(
     not spec_check.available(), reason="Kantata OpenAPI files not found (PSHUB_KANTATA_SPECS)"
 )

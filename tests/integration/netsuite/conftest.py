@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from netsuite_helpers import ACCOUNT, Sandbox
+from netsuite_helpers import ACCOUNT, Sandbox, StartNetsuite
 
 from pshub.connectors.netsuite import NetSuiteConnector
 
 
 @pytest.fixture
-def start_netsuite() -> Iterator[Any]:
+def start_netsuite() -> Iterator[StartNetsuite]:
     """Factory: ``start_netsuite(account_id, **create_app options)`` -> Sandbox."""
     started: list[Sandbox] = []
 
@@ -27,8 +27,8 @@ def start_netsuite() -> Iterator[Any]:
 
 
 @pytest.fixture
-def netsuite(start_netsuite: Any) -> Sandbox:
-    return start_netsuite()  # type: ignore[no-any-return]
+def netsuite(start_netsuite: StartNetsuite) -> Sandbox:
+    return start_netsuite()
 
 
 @pytest.fixture

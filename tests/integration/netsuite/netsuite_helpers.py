@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,37 +20,65 @@ from pshub.sandboxes.netsuite import create_app
 from pshub.sandboxes.server import ThreadedServer
 
 ACCOUNT = "TSTDRV2345678"
-CREDS = {"consumer_key": "ck-5f2a9c", "consumer_secret": "cs-81bd0e",
-         "token_id": "tk-3c7e11", "token_secret": "ts-a49f06"}
+CREDS: dict[str, Any] = {
+    "consumer_key": "ck-5f2a9c",
+    "consumer_secret": "cs-81bd0e",
+    "token_id": "tk-3c7e11",
+    "token_secret": "ts-a49f06",
+}
 RECORDS = "/services/rest/record/v1"
 
-US = LegalEntity(code="ACME-US", name="Acme US Inc.", country="US", currency="USD",
-                 erp_subsidiary_id="1", billing_currencies=("EUR",))
-UK = LegalEntity(code="ACME-UK", name="Acme UK Ltd.", country="GB", currency="GBP",
-                 erp_subsidiary_id="2")
+US = LegalEntity(
+    code="ACME-US",
+    name="Acme US Inc.",
+    country="US",
+    currency="USD",
+    erp_subsidiary_id="1",
+    billing_currencies=("EUR",),
+)
+UK = LegalEntity(
+    code="ACME-UK", name="Acme UK Ltd.", country="GB", currency="GBP", erp_subsidiary_id="2"
+)
 
 
 def account(name: str, parent: str | None = None) -> Account:
-    return Account(id=canonical_id("account", "salesforce", name), source_id=name, name=name,
-                   billing_country="US", parent_source_id=parent)
+    return Account(
+        id=canonical_id("account", "salesforce", name),
+        source_id=name,
+        name=name,
+        billing_country="US",
+        parent_source_id=parent,
+    )
 
 
 def project(name: str, currency: str = "USD") -> Project:
     pid = canonical_id("project", "salesforce", name)
-    return Project(id=pid, contract_id=canonical_id("contract", "salesforce", name),
-                   name=name, template="consulting", legal_entity="ACME-US",
-                   currency=currency, budget=money("120000.00", currency),
-                   start_date=date(2025, 1, 6), end_date=date(2025, 6, 30))
+    return Project(
+        id=pid,
+        contract_id=canonical_id("contract", "salesforce", name),
+        name=name,
+        template="consulting",
+        legal_entity="ACME-US",
+        currency=currency,
+        budget=money("120000.00", currency),
+        start_date=date(2025, 1, 6),
+        end_date=date(2025, 6, 30),
+    )
 
 
 def oauth_header(method: str, url: str, *, account_id: str = ACCOUNT, **override: Any) -> str:
     """An Authorization header signed by oauthlib, with any credential or nonce overridden."""
     creds = {**CREDS, **{k: v for k, v in override.items() if k in CREDS}}
-    client = Client(creds["consumer_key"], client_secret=creds["consumer_secret"],
-                    resource_owner_key=creds["token_id"],
-                    resource_owner_secret=creds["token_secret"],
-                    signature_method=SIGNATURE_HMAC_SHA256, realm=account_id,
-                    nonce=override.get("nonce"), timestamp=override.get("timestamp"))
+    client = Client(
+        creds["consumer_key"],
+        client_secret=creds["consumer_secret"],
+        resource_owner_key=creds["token_id"],
+        resource_owner_secret=creds["token_secret"],
+        signature_method=SIGNATURE_HMAC_SHA256,
+        realm=account_id,
+        nonce=override.get("nonce"),
+        timestamp=override.get("timestamp"),
+    )
     _uri, headers, _body = client.sign(url, http_method=method)
     return str(headers["Authorization"])
 
@@ -76,12 +105,23 @@ class Sandbox:
         self._connectors.append(conn)
         return conn
 
-    def send(self, method: str, path: str, *, json: Any = None, header: str | None = None,
-             params: dict[str, Any] | None = None, **override: Any) -> httpx.Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        header: str | None = None,
+        params: dict[str, Any] | None = None,
+        **override: Any,
+    ) -> httpx.Response:
         """A raw request to the record service, signed unless ``header`` is given."""
         url = httpx.URL(self.url + RECORDS + path, params=params)
-        auth = header if header is not None else oauth_header(
-            method, str(url), account_id=self.account_id, **override)
+        auth = (
+            header
+            if header is not None
+            else oauth_header(method, str(url), account_id=self.account_id, **override)
+        )
         return self.http.request(method, url, json=json, headers={"Authorization": auth})
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
@@ -99,3 +139,6 @@ class Sandbox:
         self.http.close()
         self.server.stop()
         self.state.close()
+
+
+StartNetsuite = Callable[..., Sandbox]

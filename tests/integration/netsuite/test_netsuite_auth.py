@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from netsuite_helpers import ACCOUNT, CREDS, US, Sandbox, account, oauth_header
+from netsuite_helpers import US, Sandbox, account, oauth_header
 
 from pshub.connectors.errors import UnauthorizedError
 from pshub.connectors.netsuite import NetSuiteConnector
@@ -21,7 +21,8 @@ def assert_invalid_login(response_json: dict[str, object]) -> None:
 
 
 def test_a_request_signed_by_the_connector_is_accepted(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     internal_id = erp.upsert_customer(account("Initech"), US, None)
 
     assert erp.get_customer(internal_id).company_name == "Initech"
@@ -93,8 +94,7 @@ def test_a_reused_nonce_is_refused(netsuite: Sandbox) -> None:
 def test_query_parameters_are_part_of_the_signature(netsuite: Sandbox) -> None:
     signed_without_query = oauth_header("GET", netsuite.url + "/services/rest/record/v1/customer")
 
-    response = netsuite.send("GET", "/customer", params={"limit": 5},
-                             header=signed_without_query)
+    response = netsuite.send("GET", "/customer", params={"limit": 5}, header=signed_without_query)
 
     assert response.status_code == 401
 
@@ -102,13 +102,16 @@ def test_query_parameters_are_part_of_the_signature(netsuite: Sandbox) -> None:
 def test_an_unknown_consumer_key_and_a_wrong_realm_are_refused(netsuite: Sandbox) -> None:
     unknown_key = netsuite.send("GET", "/subsidiary/1", consumer_key="someone-else")
     url = netsuite.url + "/services/rest/record/v1/subsidiary/1"
-    other_realm = netsuite.send("GET", "/subsidiary/1",
-                                header=oauth_header("GET", url, account_id="OTHER123"))
+    other_realm = netsuite.send(
+        "GET", "/subsidiary/1", header=oauth_header("GET", url, account_id="OTHER123")
+    )
 
     assert unknown_key.status_code == 401
     assert other_realm.status_code == 401
-    assert netsuite.admin("GET", "/auth")["refused"] == {"consumer_key_unknown": 1,
-                                                        "wrong_realm": 1}
+    assert netsuite.admin("GET", "/auth")["refused"] == {
+        "consumer_key_unknown": 1,
+        "wrong_realm": 1,
+    }
 
 
 def test_a_request_without_authorization_is_refused(netsuite: Sandbox) -> None:
@@ -116,5 +119,3 @@ def test_a_request_without_authorization_is_refused(netsuite: Sandbox) -> None:
 
     assert response.status_code == 401
     assert_invalid_login(response.json())
-
-

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from netsuite_helpers import US, Sandbox, account
+from netsuite_helpers import US, Sandbox, StartNetsuite, account
 
 from pshub.connectors.errors import (
     ConcurrencyLimitError,
@@ -36,12 +36,14 @@ def in_parallel(count: int, call: Any) -> list[Any]:
 
 
 def test_parallel_raw_requests_beyond_the_limit_get_the_vendor_concurrency_error(
-        start_netsuite: Any) -> None:
+    start_netsuite: StartNetsuite,
+) -> None:
     netsuite: Sandbox = start_netsuite("TSTDRV-RAW", concurrency_limit=2)
     netsuite.set_faults(latency_ms=300)
 
     responses: list[httpx.Response] = in_parallel(
-        20, lambda i: netsuite.send("GET", "/subsidiary/1"))
+        20, lambda i: netsuite.send("GET", "/subsidiary/1")
+    )
 
     statuses = Counter(r.status_code for r in responses)
     rejected = [r for r in responses if r.status_code == 429]
@@ -50,20 +52,21 @@ def test_parallel_raw_requests_beyond_the_limit_get_the_vendor_concurrency_error
     body = rejected[0].json()
     assert body["o:errorDetails"][0]["o:errorCode"] == "CONCURRENCY_LIMIT_EXCEEDED"
     assert body["o:errorDetails"][0]["detail"].startswith(
-        "Concurrent request limit exceeded. Request blocked.")
+        "Concurrent request limit exceeded. Request blocked."
+    )
     stats = netsuite.admin("GET", "/stats")
     assert stats["faults_served"]["concurrency"] == len(rejected)
     assert stats["peak_inflight"] == 2
 
 
 def test_parallel_calls_through_the_connector_stay_within_the_budget(
-        start_netsuite: Any) -> None:
+    start_netsuite: StartNetsuite,
+) -> None:
     netsuite: Sandbox = start_netsuite("TSTDRV-BUDGET", concurrency_limit=2)
     netsuite.set_faults(latency_ms=100)
     erp = netsuite.connector(max_concurrency=2)
 
-    results = in_parallel(
-        20, lambda i: erp.upsert_customer(account(f"Customer {i}"), US, None))
+    results = in_parallel(20, lambda i: erp.upsert_customer(account(f"Customer {i}"), US, None))
 
     assert all(isinstance(r, str) for r in results), results
     stats = netsuite.admin("GET", "/stats")
@@ -73,13 +76,14 @@ def test_parallel_calls_through_the_connector_stay_within_the_budget(
     assert erp.budget.peak <= 2
 
 
-def test_connectors_of_one_account_share_one_budget(start_netsuite: Any) -> None:
+def test_connectors_of_one_account_share_one_budget(start_netsuite: StartNetsuite) -> None:
     netsuite: Sandbox = start_netsuite("TSTDRV-SHARED", concurrency_limit=2)
     netsuite.set_faults(latency_ms=100)
     connectors = [netsuite.connector(max_concurrency=2) for _ in range(4)]
 
     results = in_parallel(
-        16, lambda i: connectors[i % 4].upsert_customer(account(f"Shared {i}"), US, None))
+        16, lambda i: connectors[i % 4].upsert_customer(account(f"Shared {i}"), US, None)
+    )
 
     assert all(isinstance(r, str) for r in results), results
     assert len({id(c.budget) for c in connectors}) == 1
@@ -87,7 +91,8 @@ def test_connectors_of_one_account_share_one_budget(start_netsuite: Any) -> None
 
 
 def test_a_concurrency_rejection_is_a_concurrency_limit_error_not_an_auth_failure(
-        start_netsuite: Any) -> None:
+    start_netsuite: StartNetsuite,
+) -> None:
     netsuite: Sandbox = start_netsuite("TSTDRV-OVER", concurrency_limit=1)
     erp = netsuite.connector(max_concurrency=10)
     erp.currency_id("USD")  # warm the currency lookup before the burst
@@ -134,12 +139,15 @@ def test_a_timeout_raises_a_transient_error(netsuite: Sandbox) -> None:
     assert "timed out" in caught.value.message
 
 
-def test_a_reset_clears_faults_but_keeps_the_account_limit(start_netsuite: Any) -> None:
+def test_a_reset_clears_faults_but_keeps_the_account_limit(start_netsuite: StartNetsuite) -> None:
     netsuite: Sandbox = start_netsuite("TSTDRV-RESET", concurrency_limit=3)
     netsuite.set_faults(latency_ms=50, error_rate=0.5)
 
     netsuite.admin("POST", "/reset")
 
     settings = netsuite.admin("GET", "/faults")
-    assert (settings["concurrency_limit"], settings["latency_ms"],
-            settings["error_rate"]) == (3, 0, 0)
+    assert (settings["concurrency_limit"], settings["latency_ms"], settings["error_rate"]) == (
+        3,
+        0,
+        0,
+    )

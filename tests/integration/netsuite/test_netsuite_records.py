@@ -18,8 +18,9 @@ def error_detail(response_json: dict[str, object]) -> dict[str, str]:
 
 
 def test_creating_a_customer_answers_204_with_a_location_header(netsuite: Sandbox) -> None:
-    response = netsuite.send("POST", "/customer",
-                             json={"companyName": "Initech", "subsidiary": {"id": "1"}})
+    response = netsuite.send(
+        "POST", "/customer", json={"companyName": "Initech", "subsidiary": {"id": "1"}}
+    )
 
     assert response.status_code == 204
     assert response.content == b""
@@ -29,26 +30,28 @@ def test_creating_a_customer_answers_204_with_a_location_header(netsuite: Sandbo
 
 
 def test_reading_a_customer_returns_links_and_reference_objects(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     internal_id = erp.upsert_customer(account("Initech"), US, None)
 
     body = netsuite.send("GET", f"/customer/{internal_id}").json()
 
-    assert body["links"] == [{"rel": "self",
-                              "href": f"{netsuite.url}/services/rest/record/v1/customer/"
-                                      f"{internal_id}"}]
+    assert body["links"] == [
+        {"rel": "self", "href": f"{netsuite.url}/services/rest/record/v1/customer/{internal_id}"}
+    ]
     assert body["subsidiary"]["id"] == "1"
     assert body["subsidiary"]["refName"] == "Acme US Inc."
     assert body["subsidiary"]["links"][0]["href"].endswith("/subsidiary/1")
-    assert body["currency"] == {"id": "1", "refName": "US Dollar",
-                                "links": [{"rel": "self", "href": f"{netsuite.url}/services/"
-                                                                   "rest/record/v1/currency/1"}]}
+    assert body["currency"] == {
+        "id": "1",
+        "refName": "US Dollar",
+        "links": [{"rel": "self", "href": f"{netsuite.url}/services/rest/record/v1/currency/1"}],
+    }
     assert body["externalId"] == external_id(account("Initech").id)
     assert body["isPerson"] is False
 
 
-def test_a_record_can_be_read_by_its_external_id(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+def test_a_record_can_be_read_by_its_external_id(netsuite: Sandbox, erp: NetSuiteConnector) -> None:
     internal_id = erp.upsert_customer(account("Initech"), US, None)
 
     body = netsuite.send("GET", f"/customer/eid:{external_id(account('Initech').id)}").json()
@@ -57,7 +60,8 @@ def test_a_record_can_be_read_by_its_external_id(
 
 
 def test_upserting_by_external_id_twice_keeps_one_record_and_updates_it(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     first = erp.upsert_customer(account("Initech"), US, None)
     renamed = account("Initech").model_copy(update={"name": "Initech Corporation"})
 
@@ -81,15 +85,19 @@ def test_a_raw_upsert_answers_204_with_location_both_times(netsuite: Sandbox) ->
 
 
 def test_an_upsert_may_not_carry_an_internal_id(netsuite: Sandbox) -> None:
-    response = netsuite.send("PUT", "/customer/eid:HOOLI-1",
-                             json={"id": "5", "companyName": "Hooli", "subsidiary": {"id": "1"}})
+    response = netsuite.send(
+        "PUT",
+        "/customer/eid:HOOLI-1",
+        json={"id": "5", "companyName": "Hooli", "subsidiary": {"id": "1"}},
+    )
 
     assert response.status_code == 400
     assert error_detail(response.json())["o:errorPath"] == "id"
 
 
 def test_a_sub_customer_under_the_same_subsidiary_is_accepted(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     parent_id = erp.upsert_customer(account("Globex"), US, None)
 
     child_id = erp.upsert_customer(account("Globex Labs", parent="Globex"), US, parent_id)
@@ -100,7 +108,8 @@ def test_a_sub_customer_under_the_same_subsidiary_is_accepted(
 
 
 def test_a_parent_in_another_subsidiary_is_rejected_naming_parent(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     parent_id = erp.upsert_customer(account("Globex"), US, None)
 
     with pytest.raises(RejectedError) as caught:
@@ -115,8 +124,11 @@ def test_a_parent_in_another_subsidiary_is_rejected_naming_parent(
 def test_the_vendor_error_shape_names_the_parent_field(netsuite: Sandbox) -> None:
     netsuite.send("POST", "/customer", json={"companyName": "Globex", "subsidiary": {"id": "1"}})
 
-    response = netsuite.send("POST", "/customer", json={
-        "companyName": "Globex UK", "subsidiary": {"id": "2"}, "parent": {"id": "101"}})
+    response = netsuite.send(
+        "POST",
+        "/customer",
+        json={"companyName": "Globex UK", "subsidiary": {"id": "2"}, "parent": {"id": "101"}},
+    )
 
     body = response.json()
     assert response.status_code == 400
@@ -129,8 +141,11 @@ def test_the_vendor_error_shape_names_the_parent_field(netsuite: Sandbox) -> Non
 
 def test_a_customer_cannot_become_its_own_ancestor(netsuite: Sandbox) -> None:
     netsuite.send("POST", "/customer", json={"companyName": "A", "subsidiary": {"id": "1"}})
-    netsuite.send("POST", "/customer", json={"companyName": "B", "subsidiary": {"id": "1"},
-                                             "parent": {"id": "101"}})
+    netsuite.send(
+        "POST",
+        "/customer",
+        json={"companyName": "B", "subsidiary": {"id": "1"}, "parent": {"id": "101"}},
+    )
 
     response = netsuite.send("PATCH", "/customer/101", json={"parent": {"id": "102"}})
 
@@ -154,8 +169,7 @@ def test_a_job_is_linked_to_its_customer(netsuite: Sandbox, erp: NetSuiteConnect
     assert erp.upsert_job(delivery, customer_id, US) == job_id
 
 
-def test_a_job_under_an_unknown_customer_is_rejected_naming_parent(
-        erp: NetSuiteConnector) -> None:
+def test_a_job_under_an_unknown_customer_is_rejected_naming_parent(erp: NetSuiteConnector) -> None:
     with pytest.raises(RejectedError) as caught:
         erp.upsert_job(project("Orphan"), "9999", US)
 
@@ -163,8 +177,7 @@ def test_a_job_under_an_unknown_customer_is_rejected_naming_parent(
     assert caught.value.code == "INVALID_CONTENT"
 
 
-def test_a_job_in_another_subsidiary_than_its_customer_is_rejected(
-        erp: NetSuiteConnector) -> None:
+def test_a_job_in_another_subsidiary_than_its_customer_is_rejected(erp: NetSuiteConnector) -> None:
     customer_id = erp.upsert_customer(account("Initech"), US, None)
 
     with pytest.raises(RejectedError) as caught:
@@ -184,8 +197,7 @@ def test_a_missing_required_field_is_named_in_the_error(netsuite: Sandbox) -> No
 
 
 def test_an_unknown_subsidiary_is_rejected_naming_subsidiary(erp: NetSuiteConnector) -> None:
-    nowhere = LegalEntity(code="X", name="X", country="US", currency="USD",
-                          erp_subsidiary_id="99")
+    nowhere = LegalEntity(code="X", name="X", country="US", currency="USD", erp_subsidiary_id="99")
 
     with pytest.raises(RejectedError) as caught:
         erp.upsert_customer(account("Initech"), nowhere, None)
@@ -195,9 +207,17 @@ def test_an_unknown_subsidiary_is_rejected_naming_subsidiary(erp: NetSuiteConnec
 
 
 def test_unknown_fields_and_bad_values_are_each_named(netsuite: Sandbox) -> None:
-    response = netsuite.send("POST", "/customer", json={
-        "companyName": "Initech", "subsidiary": {"id": "1"}, "colour": "red",
-        "email": "not-an-address", "custentity_segment": "enterprise"})
+    response = netsuite.send(
+        "POST",
+        "/customer",
+        json={
+            "companyName": "Initech",
+            "subsidiary": {"id": "1"},
+            "colour": "red",
+            "email": "not-an-address",
+            "custentity_segment": "enterprise",
+        },
+    )
 
     paths = [d["o:errorPath"] for d in response.json()["o:errorDetails"]]
     assert response.status_code == 400
@@ -219,7 +239,8 @@ def test_seeded_lists_are_read_only(netsuite: Sandbox) -> None:
 
 
 def test_a_customer_with_jobs_cannot_be_deleted_but_a_job_can(
-        netsuite: Sandbox, erp: NetSuiteConnector) -> None:
+    netsuite: Sandbox, erp: NetSuiteConnector
+) -> None:
     customer_id = erp.upsert_customer(account("Initech"), US, None)
     job_id = erp.upsert_job(project("Initech ERP rollout"), customer_id, US)
 
@@ -234,13 +255,13 @@ def test_a_customer_with_jobs_cannot_be_deleted_but_a_job_can(
 
 def test_collections_page_with_limit_and_offset(netsuite: Sandbox) -> None:
     for n in range(5):
-        netsuite.send("POST", "/customer",
-                      json={"companyName": f"Customer {n}", "subsidiary": {"id": "1"}})
+        netsuite.send(
+            "POST", "/customer", json={"companyName": f"Customer {n}", "subsidiary": {"id": "1"}}
+        )
 
     page = netsuite.send("GET", "/customer", params={"limit": 2, "offset": 2}).json()
 
-    assert (page["count"], page["hasMore"], page["offset"], page["totalResults"]) == (
-        2, True, 2, 5)
+    assert (page["count"], page["hasMore"], page["offset"], page["totalResults"]) == (2, True, 2, 5)
     assert [item["id"] for item in page["items"]] == ["103", "104"]
     assert {link["rel"] for link in page["links"]} == {"first", "prev", "next", "last", "self"}
 
@@ -250,8 +271,7 @@ def test_an_offset_that_is_not_a_multiple_of_the_limit_is_refused(netsuite: Sand
 
     assert response.status_code == 400
     detail = error_detail(response.json())
-    assert (detail["o:errorCode"], detail["o:errorQueryParam"]) == ("INVALID_PARAMETER",
-                                                                     "offset")
+    assert (detail["o:errorCode"], detail["o:errorQueryParam"]) == ("INVALID_PARAMETER", "offset")
 
 
 def test_collections_filter_with_q(netsuite: Sandbox, erp: NetSuiteConnector) -> None:
@@ -271,5 +291,4 @@ def test_a_malformed_q_is_refused_naming_the_query_parameter(netsuite: Sandbox) 
 
 
 def test_currencies_are_found_by_iso_code(erp: NetSuiteConnector) -> None:
-    assert [erp.currency_id(code) for code in ("USD", "GBP", "CAD", "EUR")] == [
-        "1", "2", "3", "4"]
+    assert [erp.currency_id(code) for code in ("USD", "GBP", "CAD", "EUR")] == ["1", "2", "3", "4"]

@@ -40,15 +40,21 @@ def test_one_hundred_split_three_ways_sums_back_to_one_hundred() -> None:
 def test_hordak_style_ratio_split_gives_the_remainder_to_the_largest_fraction() -> None:
     # 0.05 split 1:1:3 -> exact 0.01, 0.01, 0.03 ; 10.00 split 1:2 -> 3.33 / 6.67
     assert [p.amount for p in allocate(money("0.05", "USD"), [1, 1, 3])] == [
-        Decimal("0.01"), Decimal("0.01"), Decimal("0.03")]
+        Decimal("0.01"),
+        Decimal("0.01"),
+        Decimal("0.03"),
+    ]
     assert [p.amount for p in allocate(money("10", "USD"), [1, 2])] == [
-        Decimal("3.33"), Decimal("6.67")]
+        Decimal("3.33"),
+        Decimal("6.67"),
+    ]
 
 
 @given(
-    cents=st.integers(min_value=-10**9, max_value=10**9),
-    weights=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=12)
-    .filter(lambda ws: sum(ws) > 0),
+    cents=st.integers(min_value=-(10**9), max_value=10**9),
+    weights=st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=12).filter(
+        lambda ws: sum(ws) > 0
+    ),
 )
 def test_allocation_always_sums_to_the_whole(cents: int, weights: list[int]) -> None:
     whole = Money.of(Decimal(cents) / 100, "USD")

@@ -24,7 +24,7 @@ def test_a_clean_milestone_deal_has_no_findings_and_plans_a_project_with_milesto
     assert plan.entity.erp_subsidiary_id == "2"
     assert plan.tax.erp_tax_code == "VAT:S-GB"
     assert [m.amount.amount for m in plan.project.milestones] == [Decimal(40000), Decimal(80000)]
-    assert [t.name for t in plan.project.tasks][0] == "Discovery"
+    assert plan.project.tasks[0].name == "Discovery"
     assert plan.project.budget == opp.amount
 
 
@@ -38,10 +38,16 @@ def test_each_kind_of_bad_deal_data_is_reported_with_field_and_value() -> None:
         (dict(model=None), "billing_model.missing", "opportunity.billing_model"),
         (dict(lines=("1000",)), "lines.total_mismatch", "opportunity.lines"),
         (dict(stage="Prospecting"), "deal.not_won", "opportunity.stage"),
-        (dict(model=BillingModel.TIME_AND_MATERIALS, rate_card="NOPE"), "rate_card.unknown",
-         "opportunity.rate_card"),
-        (dict(model=BillingModel.TIME_AND_MATERIALS, rate_card="STD-USD"),
-         "rate_card.currency_mismatch", "opportunity.rate_card"),
+        (
+            dict(model=BillingModel.TIME_AND_MATERIALS, rate_card="NOPE"),
+            "rate_card.unknown",
+            "opportunity.rate_card",
+        ),
+        (
+            dict(model=BillingModel.TIME_AND_MATERIALS, rate_card="STD-USD"),
+            "rate_card.currency_mismatch",
+            "opportunity.rate_card",
+        ),
     ]
     for change, code, field in cases:
         opp = opportunity(**change)

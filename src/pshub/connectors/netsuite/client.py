@@ -43,25 +43,27 @@ class NetSuiteConnector:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/") + RECORD_PATH
-        self._signer = TbaSigner(account_id, consumer_key, consumer_secret, token_id,
-                                 token_secret)
+        self._signer = TbaSigner(account_id, consumer_key, consumer_secret, token_id, token_secret)
         self.budget = budget_for(account_id, max_concurrency)
         self._budget_wait = timeout * 6  # a slot frees within a few request timeouts
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self._currency_ids: dict[str, str] = {}
 
     # -- ErpPort -----------------------------------------------------------------------
-    def upsert_customer(self, account: Account, entity: LegalEntity,
-                        parent_erp_id: str | None) -> str:
+    def upsert_customer(
+        self, account: Account, entity: LegalEntity, parent_erp_id: str | None
+    ) -> str:
         """Create or update the customer keyed by external id; returns its internal id."""
-        body = mapping.customer_body(account, entity, parent_erp_id,
-                                     self.currency_id(entity.currency))
+        body = mapping.customer_body(
+            account, entity, parent_erp_id, self.currency_id(entity.currency)
+        )
         return self._upsert("customer", account.id, body)
 
     def upsert_job(self, project: Project, customer_erp_id: str, entity: LegalEntity) -> str:
         """Create or update the job (project) under the customer; returns its internal id."""
-        body = mapping.job_body(project, customer_erp_id, entity,
-                                self.currency_id(project.currency))
+        body = mapping.job_body(
+            project, customer_erp_id, entity, self.currency_id(project.currency)
+        )
         return self._upsert("job", project.id, body)
 
     # -- reads -------------------------------------------------------------------------
@@ -76,8 +78,9 @@ class NetSuiteConnector:
         ids: list[str] = []
         offset = 0
         while True:
-            page = NsPage.model_validate(self._get_json(
-                f"/{record_type}", params={"q": q, "limit": limit, "offset": offset}))
+            page = NsPage.model_validate(
+                self._get_json(f"/{record_type}", params={"q": q, "limit": limit, "offset": offset})
+            )
             ids += [item.id for item in page.items]
             if not page.has_more:
                 return ids
@@ -88,45 +91,62 @@ class NetSuiteConnector:
         if iso_code not in self._currency_ids:
             found = self.find_ids("currency", f'symbol IS "{iso_code}"', limit=10)
             if not found:
-                raise NotFoundError(f"currency {iso_code} is not set up in NetSuite",
-                                    vendor=VENDOR, operation="currency", record=iso_code,
-                                    fields=("currency",))
+                raise NotFoundError(
+                    f"currency {iso_code} is not set up in NetSuite",
+                    vendor=VENDOR,
+                    operation="currency",
+                    record=iso_code,
+                    fields=("currency",),
+                )
             self._currency_ids[iso_code] = found[0]
         return self._currency_ids[iso_code]
 
     # -- wire --------------------------------------------------------------------------
     def _upsert(self, record_type: str, canonical: str, body: dict[str, Any]) -> str:
         path = mapping.record_path(record_type, canonical)
-        response = self._send("PUT", path, operation=f"upsert {record_type}",
-                              record=canonical, json=body)
+        response = self._send(
+            "PUT", path, operation=f"upsert {record_type}", record=canonical, json=body
+        )
         internal = mapping.id_from_location(response.headers.get("Location"))
         if internal is None:  # not expected from NetSuite; read the record back instead
             internal = str(self._get_json(path)["id"])
         return internal
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self._send("GET", path, operation=f"get {path.split('/')[1]}",
-                              params=params)
+        response = self._send("GET", path, operation=f"get {path.split('/')[1]}", params=params)
         try:
             data = response.json()
         except ValueError as exc:
-            raise TransientError("NetSuite answered with a body that is not JSON",
-                                 vendor=VENDOR, operation="get", status=response.status_code
-                                 ) from exc
+            raise TransientError(
+                "NetSuite answered with a body that is not JSON",
+                vendor=VENDOR,
+                operation="get",
+                status=response.status_code,
+            ) from exc
         return data if isinstance(data, dict) else {}
 
-    def _send(self, method: str, path: str, *, operation: str, record: str | None = None,
-              json: dict[str, Any] | None = None,
-              params: dict[str, Any] | None = None) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        record: str | None = None,
+        json: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
         url = httpx.URL(self._base + path, params=params)
         try:
             with self.budget.slot(self._budget_wait):
-                headers = {"Authorization": self._signer.authorization(method, str(url)),
-                           "Accept": "application/json"}
+                headers = {
+                    "Authorization": self._signer.authorization(method, str(url)),
+                    "Accept": "application/json",
+                }
                 response = self._http.request(method, url, json=json, headers=headers)
         except BudgetExhausted as exc:
-            raise ConcurrencyLimitError(str(exc), vendor=VENDOR, operation=operation,
-                                        record=record) from exc
+            raise ConcurrencyLimitError(
+                str(exc), vendor=VENDOR, operation=operation, record=record
+            ) from exc
         except httpx.HTTPError as exc:
             raise from_transport(exc, operation=operation, record=record) from exc
         if response.is_success:
@@ -140,6 +160,10 @@ class NetSuiteConnector:
     def __enter__(self) -> NetSuiteConnector:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -13,8 +13,9 @@ PROJECT_ID_FIELD = "custentity_pshub_project_id"  # custom entity field holding 
 _EXTERNAL_PREFIX = external_id("")
 
 
-def customer_body(account: Account, entity: LegalEntity, parent_erp_id: str | None,
-                  currency_id: str) -> dict[str, Any]:
+def customer_body(
+    account: Account, entity: LegalEntity, parent_erp_id: str | None, currency_id: str
+) -> dict[str, Any]:
     """The customer record for an account, under the legal entity's subsidiary."""
     body: dict[str, Any] = {
         "companyName": account.name,
@@ -27,8 +28,9 @@ def customer_body(account: Account, entity: LegalEntity, parent_erp_id: str | No
     return body
 
 
-def job_body(project: Project, customer_erp_id: str, entity: LegalEntity,
-             currency_id: str) -> dict[str, Any]:
+def job_body(
+    project: Project, customer_erp_id: str, entity: LegalEntity, currency_id: str
+) -> dict[str, Any]:
     """The job (project) record under its customer."""
     body: dict[str, Any] = {
         "companyName": project.name,
@@ -60,7 +62,7 @@ def id_from_location(location: str | None) -> str | None:
 def canonical_from_external(value: str | None) -> str | None:
     """The canonical id behind an external id pshub wrote, else None."""
     if value and value.startswith(_EXTERNAL_PREFIX):
-        return value[len(_EXTERNAL_PREFIX):]
+        return value[len(_EXTERNAL_PREFIX) :]
     return None
 
 

@@ -110,7 +110,9 @@ def _residual(
 ) -> dict[str, AllocationLine]:
     """Others at their standalone price; the one without a price gets what remains."""
     observed = {
-        o.id: Money.of(_ssp(o, obligations, path), price.currency) for o in shared if o is not rest
+        o.id: Money.of(_ssp(o, obligations, path), price.currency).rounded()
+        for o in shared
+        if o is not rest
     }
     remainder = price.rounded() - sum((m for m in observed.values()), Money.zero(price.currency))
     if not remainder.amount > 0:

@@ -74,10 +74,13 @@ def create_app(
     store = RecordStore(state, clock)
     currency_ids = dict(currencies or DEFAULT_CURRENCY_IDS)
     store.seed(REGISTRY["currency"], currency_records(currency_ids))
-    store.seed(REGISTRY["subsidiary"],
-               subsidiary_records(subsidiaries or DEFAULT_SUBSIDIARIES, currency_ids))
-    verifier = TbaVerifier(account_id, Integration(consumer_key, consumer_secret, token_id,
-                                                   token_secret), clock=clock)
+    store.seed(
+        REGISTRY["subsidiary"],
+        subsidiary_records(subsidiaries or DEFAULT_SUBSIDIARIES, currency_ids),
+    )
+    verifier = TbaVerifier(
+        account_id, Integration(consumer_key, consumer_secret, token_id, token_secret), clock=clock
+    )
     refused: Counter[str] = Counter()
     app.state.auth_refused = refused
 
@@ -88,11 +91,14 @@ def create_app(
     def authenticate(request: Request) -> None:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         try:
-            verifier.verify(request.method, request.url.scheme,
-                            request.headers.get("host", request.url.netloc),
-                            raw_path.decode("latin-1"),
-                            request.scope.get("query_string", b"").decode("latin-1"),
-                            request.headers.get("authorization"))
+            verifier.verify(
+                request.method,
+                request.url.scheme,
+                request.headers.get("host", request.url.netloc),
+                raw_path.decode("latin-1"),
+                request.scope.get("query_string", b"").decode("latin-1"),
+                request.headers.get("authorization"),
+            )
         except AuthError as exc:
             refused[exc.reason] += 1
             raise NsError.one(401, "INVALID_LOGIN", INVALID_LOGIN_DETAIL) from exc
@@ -125,8 +131,9 @@ def _record_routes(store: RecordStore) -> APIRouter:
     def list_records(rtype: str, request: Request) -> Response:
         kind = _type(rtype)
         limit, offset = _paging(request)
-        body = store.page(kind, _base(request), limit=limit, offset=offset,
-                          q=request.query_params.get("q"))
+        body = store.page(
+            kind, _base(request), limit=limit, offset=offset, q=request.query_params.get("q")
+        )
         return JSONResponse(body, media_type=_MEDIA.format("collection"))
 
     @router.post("/{rtype}")
@@ -152,9 +159,13 @@ def _record_routes(store: RecordStore) -> APIRouter:
     async def upsert(rtype: str, key: str, request: Request) -> Response:
         kind = _writable(rtype)
         if not key.startswith("eid:") or len(key) == 4:
-            raise NsError.one(400, "INVALID_ID", "The upsert operation requires an external "
-                              "ID in the request URL: PUT /{type}/eid:{externalId}.",
-                              url_path=key)
+            raise NsError.one(
+                400,
+                "INVALID_ID",
+                "The upsert operation requires an external "
+                "ID in the request URL: PUT /{type}/eid:{externalId}.",
+                url_path=key,
+            )
         body = await _json(request)
         rid, _created = await run_in_threadpool(store.upsert, kind, key[4:], body)
         return _no_content(request, kind, rid)
@@ -171,16 +182,21 @@ def _record_routes(store: RecordStore) -> APIRouter:
 def _type(name: str) -> RecordType:
     kind = REGISTRY.get(name)
     if kind is None:
-        raise NsError.one(404, "INVALID_RECORD_TYPE", f"Record type '{name}' does not exist.",
-                          url_path=name)
+        raise NsError.one(
+            404, "INVALID_RECORD_TYPE", f"Record type '{name}' does not exist.", url_path=name
+        )
     return kind
 
 
 def _writable(name: str) -> RecordType:
     kind = _type(name)
     if kind.read_only:
-        raise NsError.one(403, "INSUFFICIENT_PERMISSION", f"Records of type '{name}' are "
-                          "read-only for this integration role.", url_path=name)
+        raise NsError.one(
+            403,
+            "INSUFFICIENT_PERMISSION",
+            f"Records of type '{name}' are read-only for this integration role.",
+            url_path=name,
+        )
     return kind
 
 
@@ -207,11 +223,19 @@ def _paging(request: Request) -> tuple[int, int]:
     for name, default, low, high in (("limit", MAX_PAGE, 1, MAX_PAGE), ("offset", 0, 0, None)):
         raw = request.query_params.get(name, str(default))
         if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-            raise NsError.one(400, "INVALID_PARAMETER", f"Invalid value '{raw}' for query "
-                              f"parameter {name}.", query_param=name)
+            raise NsError.one(
+                400,
+                "INVALID_PARAMETER",
+                f"Invalid value '{raw}' for query parameter {name}.",
+                query_param=name,
+            )
         values.append(int(raw))
     limit, offset = values
     if offset % limit:
-        raise NsError.one(400, "INVALID_PARAMETER", "The offset must be a multiple of the "
-                          "limit.", query_param="offset")
+        raise NsError.one(
+            400,
+            "INVALID_PARAMETER",
+            "The offset must be a multiple of the limit.",
+            query_param="offset",
+        )
     return limit, offset

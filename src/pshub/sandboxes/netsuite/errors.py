@@ -56,8 +56,11 @@ class ErrorDetail:
 
     def as_json(self) -> dict[str, str]:
         body = {"detail": self.detail, "o:errorCode": self.code}
-        for key, value in (("o:errorPath", self.path), ("o:errorQueryParam", self.query_param),
-                           ("o:urlPath", self.url_path)):
+        for key, value in (
+            ("o:errorPath", self.path),
+            ("o:errorQueryParam", self.query_param),
+            ("o:urlPath", self.url_path),
+        ):
             if value is not None:
                 body[key] = value
         return body
@@ -78,20 +81,31 @@ class NsError(Exception):
 
 def error_body(status: int, details: list[ErrorDetail]) -> dict[str, Any]:
     title, type_uri = _TYPES.get(status, ("Error", _RFC9110 + "15"))
-    return {"type": type_uri, "title": title, "status": status,
-            "o:errorDetails": [d.as_json() for d in details]}
+    return {
+        "type": type_uri,
+        "title": title,
+        "status": status,
+        "o:errorDetails": [d.as_json() for d in details],
+    }
 
 
 def error_response(error: NsError) -> Response:
-    return JSONResponse(error_body(error.status, error.details), status_code=error.status,
-                        media_type=ERROR_MEDIA_TYPE, headers=error.headers)
+    return JSONResponse(
+        error_body(error.status, error.details),
+        status_code=error.status,
+        media_type=ERROR_MEDIA_TYPE,
+        headers=error.headers,
+    )
 
 
 _FAULTS: dict[str, tuple[str, str]] = {
     "concurrency": ("CONCURRENCY_LIMIT_EXCEEDED", CONCURRENCY_DETAIL),
     "rate_limit": ("REQUEST_LIMIT_EXCEEDED", "Request limit exceeded. Request blocked."),
-    "outage": ("SERVICE_UNAVAILABLE", "The account you are trying to access is currently "
-               "unavailable while we undergo our regularly scheduled maintenance."),
+    "outage": (
+        "SERVICE_UNAVAILABLE",
+        "The account you are trying to access is currently "
+        "unavailable while we undergo our regularly scheduled maintenance.",
+    ),
     "error": ("UNEXPECTED_ERROR", "An unexpected error occurred."),
 }
 

@@ -26,8 +26,14 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote
 
 _PARAM = re.compile(r'([A-Za-z0-9_.~%-]+)="([^"]*)"')
-REQUIRED = ("oauth_consumer_key", "oauth_token", "oauth_signature_method", "oauth_timestamp",
-            "oauth_nonce", "oauth_signature")
+REQUIRED = (
+    "oauth_consumer_key",
+    "oauth_token",
+    "oauth_signature_method",
+    "oauth_timestamp",
+    "oauth_nonce",
+    "oauth_signature",
+)
 
 
 class AuthError(Exception):
@@ -72,8 +78,9 @@ def base_string_uri(scheme: str, host: str, raw_path: str) -> str:
     return f"{scheme}://{host}{raw_path or '/'}"
 
 
-def signature_base_string(method: str, uri: str, raw_query: str,
-                          oauth_params: Mapping[str, str]) -> str:
+def signature_base_string(
+    method: str, uri: str, raw_query: str, oauth_params: Mapping[str, str]
+) -> str:
     """RFC 5849 3.4.1.1: METHOD & enc(base URI) & enc(sorted, encoded parameters)."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)
     pairs += [(k, v) for k, v in oauth_params.items() if k not in ("realm", "oauth_signature")]
@@ -99,8 +106,14 @@ class Integration:
 class TbaVerifier:
     """Checks realm, keys, method, timestamp window, signature and nonce reuse, in that order."""
 
-    def __init__(self, account_id: str, integration: Integration, *, window: float = 300.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        integration: Integration,
+        *,
+        window: float = 300.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.account_id = account_id
         self.integration = integration
         self.window = window
@@ -109,8 +122,15 @@ class TbaVerifier:
         self._pruned = clock()
         self._lock = threading.Lock()
 
-    def verify(self, method: str, scheme: str, host: str, raw_path: str, raw_query: str,
-               authorization: str | None) -> None:
+    def verify(
+        self,
+        method: str,
+        scheme: str,
+        host: str,
+        raw_path: str,
+        raw_query: str,
+        authorization: str | None,
+    ) -> None:
         """Return quietly when the request is authentic; raise AuthError otherwise."""
         p = parse_authorization(authorization)
         if p.get("realm", "").upper() != self.account_id.upper():
@@ -124,10 +144,10 @@ class TbaVerifier:
         if p.get("oauth_version", "1.0") != "1.0":
             raise AuthError("version_unsupported")
         self._check_timestamp(p["oauth_timestamp"])
-        base = signature_base_string(method, base_string_uri(scheme, host, raw_path),
-                                     raw_query, p)
-        expected = hmac_sha256(base, self.integration.consumer_secret,
-                               self.integration.token_secret)
+        base = signature_base_string(method, base_string_uri(scheme, host, raw_path), raw_query, p)
+        expected = hmac_sha256(
+            base, self.integration.consumer_secret, self.integration.token_secret
+        )
         if not hmac.compare_digest(expected, p["oauth_signature"]):
             raise AuthError("signature_invalid")
         self._use_nonce(p["oauth_token"], p["oauth_nonce"])

@@ -44,8 +44,12 @@ _OPS: dict[str, Callable[[str, str], bool]] = {
 
 
 def _bad(message: str) -> NsError:
-    return NsError.one(400, "INVALID_PARAMETER", "Invalid search query. Detailed unprocessed "
-                       f"description follows. {message}", query_param="q")
+    return NsError.one(
+        400,
+        "INVALID_PARAMETER",
+        f"Invalid search query. Detailed unprocessed description follows. {message}",
+        query_param="q",
+    )
 
 
 def _tokens(q: str) -> list[str]:

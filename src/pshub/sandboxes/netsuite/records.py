@@ -87,13 +87,17 @@ def fields(*specs: FieldSpec) -> dict[str, FieldSpec]:
 
 def invalid(name: str, value: object) -> ErrorDetail:
     """NetSuite's wording for a value (or a reference) it cannot accept."""
-    return ErrorDetail(f"Error while accessing a resource. You have entered an Invalid Field "
-                       f"Value {value} for the following field: {name}", "INVALID_CONTENT",
-                       path=name)
+    return ErrorDetail(
+        f"Error while accessing a resource. You have entered an Invalid Field "
+        f"Value {value} for the following field: {name}",
+        "INVALID_CONTENT",
+        path=name,
+    )
 
 
-def check_fields(rtype: RecordType, body: Mapping[str, Any]) -> tuple[dict[str, Any],
-                                                                      list[ErrorDetail]]:
+def check_fields(
+    rtype: RecordType, body: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[ErrorDetail]]:
     """Body -> (values to store, errors). ``None`` clears a field; unknown names are refused."""
     values: dict[str, Any] = {}
     errors: list[ErrorDetail] = []
@@ -104,9 +108,14 @@ def check_fields(rtype: RecordType, body: Mapping[str, Any]) -> tuple[dict[str, 
         if spec is None and rtype.custom_prefix and name.startswith(rtype.custom_prefix):
             spec = FieldSpec(name)
         if spec is None:
-            errors.append(ErrorDetail(f"Error while accessing a resource. Invalid field name "
-                                      f"'{name}' for record type {rtype.name}.",
-                                      "INVALID_CONTENT", path=name))
+            errors.append(
+                ErrorDetail(
+                    f"Error while accessing a resource. Invalid field name "
+                    f"'{name}' for record type {rtype.name}.",
+                    "INVALID_CONTENT",
+                    path=name,
+                )
+            )
             continue
         if raw is None:
             values[name] = None
@@ -150,13 +159,19 @@ def _coerce(spec: FieldSpec, raw: Any) -> Any:
 def check_record(ctx: RuleContext) -> list[ErrorDetail]:
     """Required fields, then references, uniqueness and the type's own rules."""
     rec = ctx.record
-    missing = [f for f in ctx.rtype.fields.values() if f.required and rec.get(f.name) in
-               (None, "")]
+    missing = [f for f in ctx.rtype.fields.values() if f.required and rec.get(f.name) in (None, "")]
     if missing:
-        return [ErrorDetail(f"Please enter value(s) for: {f.label or f.name}", "USER_ERROR",
-                            path=f.name) for f in missing]
-    errors = [invalid(f.name, rec[f.name]["id"]) for f in ctx.rtype.references()
-              if f.ref and rec.get(f.name) and ctx.store.get(f.ref, rec[f.name]["id"]) is None]
+        return [
+            ErrorDetail(
+                f"Please enter value(s) for: {f.label or f.name}", "USER_ERROR", path=f.name
+            )
+            for f in missing
+        ]
+    errors = [
+        invalid(f.name, rec[f.name]["id"])
+        for f in ctx.rtype.references()
+        if f.ref and rec.get(f.name) and ctx.store.get(f.ref, rec[f.name]["id"]) is None
+    ]
     errors += _uniqueness(ctx)
     if errors:
         return errors
@@ -171,10 +186,16 @@ def _uniqueness(ctx: RuleContext) -> list[ErrorDetail]:
         value = ctx.record.get(spec.name)
         if not spec.unique or value in (None, ""):
             continue
-        clash = [r for r in ctx.store.find(ctx.rtype.name, **{spec.name: value})
-                 if r["id"] != ctx.rid]
+        clash = [
+            r for r in ctx.store.find(ctx.rtype.name, **{spec.name: value}) if r["id"] != ctx.rid
+        ]
         if clash:
-            errors.append(ErrorDetail(f"This entity already exists: {spec.label or spec.name} "
-                                      f"{value!r} is used by record {clash[0]['id']}.",
-                                      "USER_ERROR", path=spec.name))
+            errors.append(
+                ErrorDetail(
+                    f"This entity already exists: {spec.label or spec.name} "
+                    f"{value!r} is used by record {clash[0]['id']}.",
+                    "USER_ERROR",
+                    path=spec.name,
+                )
+            )
     return errors

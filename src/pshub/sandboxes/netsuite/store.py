@@ -58,22 +58,36 @@ class RecordStore:
         elif key.isdigit():
             record = self.get(rtype.name, key)
         else:
-            raise NsError.one(400, "INVALID_ID", f"The record instance ID '{key}' is not valid. "
-                              "Provide a numeric internal ID or eid:<external ID>.",
-                              url_path=key)
+            raise NsError.one(
+                400,
+                "INVALID_ID",
+                f"The record instance ID '{key}' is not valid. "
+                "Provide a numeric internal ID or eid:<external ID>.",
+                url_path=key,
+            )
         if record is None:
-            raise NsError.one(404, "NONEXISTENT_ID", "The record instance does not exist. "
-                              "Provide a valid record instance ID.", url_path=key)
+            raise NsError.one(
+                404,
+                "NONEXISTENT_ID",
+                "The record instance does not exist. Provide a valid record instance ID.",
+                url_path=key,
+            )
         return record
 
     # -- writes ------------------------------------------------------------------------
-    def write(self, rtype: RecordType, body: dict[str, Any],
-              existing: dict[str, Any] | None = None) -> str:
+    def write(
+        self, rtype: RecordType, body: dict[str, Any], existing: dict[str, Any] | None = None
+    ) -> str:
         """Create (``existing`` None) or update a record; returns its internal id."""
         values, errors = check_fields(rtype, body)
         if "id" in body:
-            errors.append(ErrorDetail("Internal ID values cannot be set in the request body.",
-                                      "INVALID_CONTENT", path="id"))
+            errors.append(
+                ErrorDetail(
+                    "Internal ID values cannot be set in the request body.",
+                    "INVALID_CONTENT",
+                    path="id",
+                )
+            )
         if errors:
             raise NsError(400, errors)
         with self.state.transaction():
@@ -95,8 +109,12 @@ class RecordStore:
     def upsert(self, rtype: RecordType, eid: str, body: dict[str, Any]) -> tuple[str, bool]:
         """PUT eid:{externalId}: update the record with that external id, or create it."""
         if body.get("externalId", eid) != eid:
-            raise NsError.one(400, "INVALID_CONTENT", "The external ID in the request body "
-                              "does not match the external ID in the URL.", path="externalId")
+            raise NsError.one(
+                400,
+                "INVALID_CONTENT",
+                "The external ID in the request body does not match the external ID in the URL.",
+                path="externalId",
+            )
         with self.state.transaction():
             existing = self.by_external_id(rtype.name, eid)
             rid = self.write(rtype, {**body, "externalId": eid}, existing)
@@ -105,8 +123,11 @@ class RecordStore:
     def delete(self, rtype: RecordType, record: dict[str, Any]) -> None:
         with self.state.transaction():
             if self._has_dependents(rtype.name, record["id"]):
-                raise NsError.one(400, "USER_ERROR", "This record cannot be deleted because "
-                                  "it has dependent records.")
+                raise NsError.one(
+                    400,
+                    "USER_ERROR",
+                    "This record cannot be deleted because it has dependent records.",
+                )
             self.state.delete(rtype.name, record["id"])
             if record.get("externalId"):
                 self.state.delete(_index(rtype.name), record["externalId"])
@@ -118,8 +139,9 @@ class RecordStore:
                 if self.get(rtype.name, record["id"]) is None:
                     self.state.put(rtype.name, record["id"], record)
 
-    def _save(self, rtype: RecordType, record: dict[str, Any],
-              existing: dict[str, Any] | None) -> str:
+    def _save(
+        self, rtype: RecordType, record: dict[str, Any], existing: dict[str, Any] | None
+    ) -> str:
         now = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if existing is None:
             record["id"] = str(self.state.next_id(rtype.sequence, start=FIRST_ENTITY_ID))
@@ -133,14 +155,21 @@ class RecordStore:
         self.state.put(rtype.name, record["id"], record)
         return str(record["id"])
 
-    def _external_id_clash(self, rtype: RecordType, record: dict[str, Any],
-                           rid: str | None) -> list[ErrorDetail]:
+    def _external_id_clash(
+        self, rtype: RecordType, record: dict[str, Any], rid: str | None
+    ) -> list[ErrorDetail]:
         eid = record.get("externalId")
         other = self.by_external_id(rtype.name, eid) if eid else None
         if other is None or other["id"] == rid:
             return []
-        return [ErrorDetail(f"A {rtype.name} record with external ID {eid!r} already exists "
-                            f"(internal ID {other['id']}).", "USER_ERROR", path="externalId")]
+        return [
+            ErrorDetail(
+                f"A {rtype.name} record with external ID {eid!r} already exists "
+                f"(internal ID {other['id']}).",
+                "USER_ERROR",
+                path="externalId",
+            )
+        ]
 
     def _has_dependents(self, rtype: str, rid: str) -> bool:
         for other in REGISTRY.values():
@@ -165,28 +194,37 @@ class RecordStore:
             ref["refName"] = record.get(REGISTRY[target].ref_name, value["id"])
         return ref
 
-    def page(self, rtype: RecordType, base: str, *, limit: int, offset: int,
-             q: str | None) -> dict[str, Any]:
+    def page(
+        self, rtype: RecordType, base: str, *, limit: int, offset: int, q: str | None
+    ) -> dict[str, Any]:
         """One page of a collection: ``links, count, hasMore, items, offset, totalResults``."""
         records = self.state.all(rtype.name)
         if q:
             matches = compile_query(q, {"id", *rtype.fields})
             records = [r for r in records if matches(r)]
         total = len(records)
-        items = [{"links": [_self(base, rtype.name, r["id"])], "id": r["id"]}
-                 for r in records[offset: offset + limit]]
+        items = [
+            {"links": [_self(base, rtype.name, r["id"])], "id": r["id"]}
+            for r in records[offset : offset + limit]
+        ]
         has_more = offset + limit < total
-        return {"links": _page_links(base, rtype.name, limit, offset, total, q),
-                "count": len(items), "hasMore": has_more, "items": items, "offset": offset,
-                "totalResults": total}
+        return {
+            "links": _page_links(base, rtype.name, limit, offset, total, q),
+            "count": len(items),
+            "hasMore": has_more,
+            "items": items,
+            "offset": offset,
+            "totalResults": total,
+        }
 
 
 def _self(base: str, rtype: str, rid: str) -> dict[str, str]:
     return {"rel": "self", "href": f"{base}/{rtype}/{rid}"}
 
 
-def _page_links(base: str, rtype: str, limit: int, offset: int, total: int,
-                q: str | None) -> list[dict[str, str]]:
+def _page_links(
+    base: str, rtype: str, limit: int, offset: int, total: int, q: str | None
+) -> list[dict[str, str]]:
     def href(at: int) -> str:
         params = {"limit": limit, "offset": at, **({"q": q} if q else {})}
         return f"{base}/{rtype}?{urlencode(params)}"

@@ -10,6 +10,9 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     context.run_migrations()
