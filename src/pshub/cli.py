@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pshub.revenue_cli import app as revenue_app
 from pshub.settings import Settings
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ sandbox_app = typer.Typer(
     help="Vendor sandboxes (Salesforce, Kantata, NetSuite).", no_args_is_help=True
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(revenue_app, name="revenue", help="Revenue recognition (ASC 606 / IFRS 15).")
 
 err = Console(stderr=True)
 out = Console()
@@ -100,36 +102,33 @@ def demo(
 
 
 def _print_demo(result: Any) -> None:
-    table = Table(title=f"Closed-won deals ({result.deals_closed})", show_lines=False)
-    for col in ("opportunity", "deal", "entity", "value", "outcome", "PSA project", "ERP job"):
-        table.add_column(col)
+    table = Table(title=f"Closed-won deals ({result.deals_closed})", expand=False)
+    table.add_column("deal", overflow="ellipsis", max_width=30, no_wrap=True)
+    table.add_column("entity")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("outcome", overflow="fold")
     for o in result.outcomes:
-        ok = o.status == "completed"
-        table.add_row(
-            o.opportunity_id,
-            o.name[:34],
-            o.entity,
-            f"{o.currency} {o.amount}",
-            "[green]provisioned[/]" if ok else f"[red]{o.reason or o.status}[/]",
-            o.system_ids.get("psa_project_id", "—"),
-            o.system_ids.get("erp_job_id", "—"),
-        )
+        if o.status == "completed":
+            ids = o.system_ids
+            outcome = (f"[green]provisioned[/] PSA {ids.get('psa_project_id', '?')}"
+                       f" · ERP job {ids.get('erp_job_id', '?')}")
+        else:
+            outcome = f"[red]{o.status}[/]: {o.reason or ''}"
+        table.add_row(o.name, o.entity, f"{o.currency} {Decimal(o.amount):,}", outcome)
     err.print(table)
     held: dict[str, Decimal] = {}
     for e in result.exceptions:
         held[e["currency"]] = held.get(e["currency"], Decimal(0)) + Decimal(e["amount"])
     held_text = ", ".join(f"{c} {v:,}" for c, v in sorted(held.items())) or "nothing"
     err.print(
-        f"[bold]{result.projects_provisioned}[/] provisioned, "
-        f"[bold]{len(result.exceptions)}[/] exceptions holding back {held_text}; "
+        f"[bold]{result.projects_provisioned}[/] of {result.deals_closed} deals provisioned; "
+        f"[bold]{len(result.exceptions)}[/] exceptions hold back {held_text}; "
         f"duplicates in sandboxes: {sum(result.duplicates.values())}; "
         f"{result.seconds:.1f}s"
     )
-    records = ", ".join(
-        f"{v}: " + ", ".join(f"{k}={n}" for k, n in sorted(c.items()))
-        for v, c in result.records.items()
-    )
-    err.print(f"records — {records}")
+    for vendor, counts in result.records.items():
+        text = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+        err.print(f"  {vendor}: {text}")
 
 
 @app.command()

@@ -205,6 +205,8 @@ def _sandbox_census(stack: Stack) -> tuple[dict[str, dict[str, int]], dict[str, 
     for vendor in stack.sandboxes.urls:
         with stack.sandboxes.admin(vendor) as admin:
             counts = admin.get("/_sandbox/stats").json().get("records", {})
+            # Collections starting with "_" are the sandbox's own bookkeeping.
+            counts = {k: v for k, v in counts.items() if not k.startswith("_")}
             records[vendor] = counts
             dupes = 0
             for collection in counts:

@@ -204,6 +204,7 @@ def _inject_flaws(firm: Firm) -> None:
         entity="DE",
         currency="EUR",
         rate_card=None,
+        service_line="ERP-IMPL",
         billing_model="Fixed Fee Milestone",
         lines=[("Milestone 1", o.amount, o.start_date)],
         flaw="legal entity DE is not mapped to an ERP subsidiary",
@@ -246,11 +247,9 @@ def seed_crm(firm: Firm, crm: CrmSeeder) -> dict[str, str]:
             opportunity_fields(opp, ids),
             [
                 {
-                    "Name": name,
                     "Description": name,
                     "Quantity": 1,
                     "UnitPrice": amount,
-                    "TotalPrice": amount,
                     "ServiceDate": day.isoformat(),
                 }
                 for name, amount, day in opp.lines

@@ -7,6 +7,7 @@ Kantata and NetSuite serve HTTP on loopback. Sandbox state persists under
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,10 @@ class Sandboxes:
 
     def admin(self, vendor: str) -> httpx.Client:
         """An httpx client for a sandbox's /_sandbox admin API."""
-        return httpx.Client(
-            base_url=self.urls[vendor],
-            timeout=10,
-            verify=str(self.ca_file) if self.ca_file else True,
-        )
+        verify: ssl.SSLContext | bool = True
+        if self.ca_file:
+            verify = ssl.create_default_context(cafile=str(self.ca_file))
+        return httpx.Client(base_url=self.urls[vendor], timeout=10, verify=verify)
 
     def stop(self) -> None:
         for server in (self.salesforce, self.kantata, self.netsuite):

@@ -14,7 +14,7 @@ from pshub.settings import Settings
 HubFactory = Callable[..., bootstrap.Container]
 
 
-def test_settings(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
+def hub_settings_for(db_url: str, data_dir: Path, **overrides: Any) -> Settings:
     dbos_url = None
     if db_url.startswith("sqlite"):
         dbos_url = f"sqlite:///{data_dir / 'dbos.sqlite'}"
@@ -37,7 +37,7 @@ def hub_factory(db_url: str, tmp_path: Path) -> Iterator[HubFactory]:
 
     def make(**kwargs: Any) -> bootstrap.Container:
         ports = {k: kwargs.pop(k) for k in ("crm", "psa", "erp") if k in kwargs}
-        settings = test_settings(db_url, tmp_path / "hub", **kwargs)
+        settings = hub_settings_for(db_url, tmp_path / "hub", **kwargs)
         c = bootstrap.build(settings, **ports)
         bootstrap.launch(c)
         built.append(c)

@@ -33,4 +33,5 @@ def netsuite(start_netsuite: StartNetsuite) -> Sandbox:
 
 @pytest.fixture
 def erp(netsuite: Sandbox) -> NetSuiteConnector:
-    return netsuite.connector()
+    connector: NetSuiteConnector = netsuite.connector()
+    return connector

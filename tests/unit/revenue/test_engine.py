@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,10 @@ def test_time_and_materials_revenue_is_hours_times_rate_as_worked() -> None:
         {
             "currency": "USD",
             "periods": ["M1", "M2"],
-            "contract": {"price": "0", "obligations": [{"id": "hours", "method": "time_and_materials", "rate": "150"}]},
+            "contract": {
+                "price": "0",
+                "obligations": [{"id": "hours", "method": "time_and_materials", "rate": "150"}],
+            },
             "activity": [
                 {"period": "M1", "obligation": "hours", "hours": "120"},
                 {"period": "M2", "obligation": "hours", "hours": "10.5"},
@@ -43,7 +47,9 @@ def test_a_retainer_is_recognised_straight_line_and_the_cents_sum_back() -> None
             "periods": ["M1", "M2", "M3"],
             "contract": {
                 "price": "1000",
-                "obligations": [{"id": "retainer", "method": "straight_line", "start": "M1", "end": "M3"}],
+                "obligations": [
+                    {"id": "retainer", "method": "straight_line", "start": "M1", "end": "M3"}
+                ],
             },
         }
     )
@@ -109,7 +115,10 @@ def test_excluded_costs_do_not_count_as_progress() -> None:
         {
             "currency": "USD",
             "periods": ["Y1"],
-            "contract": {"price": "1000000", "obligations": [{"id": "build", "method": "percent_complete"}]},
+            "contract": {
+                "price": "1000000",
+                "obligations": [{"id": "build", "method": "percent_complete"}],
+            },
             "activity": [
                 {
                     "period": "Y1",
@@ -124,17 +133,27 @@ def test_excluded_costs_do_not_count_as_progress() -> None:
     assert result.period("Y1").revenue == usd("250000.00")
 
 
-BUILD = {
+BUILD: dict[str, Any] = {
     "currency": "USD",
     "periods": ["Y1", "Y2"],
-    "contract": {"price": "1000000", "obligations": [{"id": "build", "method": "percent_complete"}]},
+    "contract": {
+        "price": "1000000",
+        "obligations": [{"id": "build", "method": "percent_complete"}],
+    },
 }
 
 
 def test_rounding_percent_complete_is_a_policy_choice() -> None:
     """Costs 420,000 of an estimate of 820,000 (derived): progress 0.51219.., so revenue
     on 1,000,000 is 512,195.12 unrounded and 512,000.00 with progress rounded to 3 places."""
-    activity = [{"period": "Y1", "obligation": "build", "cost_incurred": "420000", "estimated_total_cost": "820000"}]
+    activity = [
+        {
+            "period": "Y1",
+            "obligation": "build",
+            "cost_incurred": "420000",
+            "estimated_total_cost": "820000",
+        }
+    ]
     unrounded = run(BUILD | {"activity": activity})
     rounded = run(BUILD | {"activity": activity, "policy": {"progress_decimals": 3}})
     assert unrounded.period("Y1").revenue == usd("512195.12")
@@ -150,7 +169,12 @@ def test_a_price_change_on_a_non_distinct_remainder_is_a_cumulative_catch_up() -
         BUILD
         | {
             "activity": [
-                {"period": "Y1", "obligation": "build", "cost_incurred": "600000", "estimated_total_cost": "1000000"},
+                {
+                    "period": "Y1",
+                    "obligation": "build",
+                    "cost_incurred": "600000",
+                    "estimated_total_cost": "1000000",
+                },
                 {"period": "Y2", "modification": {"price_change": "200000", "distinct": False}},
             ]
         }
@@ -170,7 +194,9 @@ def test_a_prospective_modification_spreads_what_remains_over_the_new_service_pe
             "periods": ["Y1", "Y2", "Y3", "Y4", "Y5", "Y6"],
             "contract": {
                 "price": "300000",
-                "obligations": [{"id": "support", "method": "straight_line", "start": "Y1", "end": "Y3"}],
+                "obligations": [
+                    {"id": "support", "method": "straight_line", "start": "Y1", "end": "Y3"}
+                ],
             },
             "activity": [
                 {
@@ -186,7 +212,12 @@ def test_a_prospective_modification_spreads_what_remains_over_the_new_service_pe
         }
     )
     assert [str(p.revenue.amount) for p in result.periods] == [
-        "100000.00", "100000.00", "70000.00", "70000.00", "70000.00", "70000.00",
+        "100000.00",
+        "100000.00",
+        "70000.00",
+        "70000.00",
+        "70000.00",
+        "70000.00",
     ]
     assert result.period("Y3").modifications[0].treatment is Treatment.PROSPECTIVE
 
@@ -194,7 +225,11 @@ def test_a_prospective_modification_spreads_what_remains_over_the_new_service_pe
 def test_a_forced_treatment_overrides_the_facts() -> None:
     result = run(
         BUILD
-        | {"activity": [{"period": "Y2", "modification": {"price_change": "10", "treatment": "prospective"}}]}
+        | {
+            "activity": [
+                {"period": "Y2", "modification": {"price_change": "10", "treatment": "prospective"}}
+            ]
+        }
     )
     (decision,) = result.period("Y2").modifications
     assert decision.forced and decision.treatment is Treatment.PROSPECTIVE
@@ -209,7 +244,10 @@ def test_variable_consideration_above_the_constraint_is_held_back_with_a_finding
             | {
                 "variable": {
                     "method": "most_likely",
-                    "outcomes": [{"amount": "200000", "probability": "0.7"}, {"amount": "0", "probability": "0.3"}],
+                    "outcomes": [
+                        {"amount": "200000", "probability": "0.7"},
+                        {"amount": "0", "probability": "0.3"},
+                    ],
                     "constraint": "0",
                 }
             }
@@ -227,10 +265,18 @@ def test_a_re_estimated_bonus_is_caught_up_on_progress_to_date() -> None:
         BUILD
         | {
             "activity": [
-                {"period": "Y1", "obligation": "build", "cost_incurred": "600000", "estimated_total_cost": "1000000"},
+                {
+                    "period": "Y1",
+                    "obligation": "build",
+                    "cost_incurred": "600000",
+                    "estimated_total_cost": "1000000",
+                },
                 {
                     "period": "Y2",
-                    "variable": {"method": "most_likely_amount", "outcomes": [{"amount": "200000", "probability": "1"}]},
+                    "variable": {
+                        "method": "most_likely_amount",
+                        "outcomes": [{"amount": "200000", "probability": "1"}],
+                    },
                 },
             ]
         }
@@ -246,11 +292,19 @@ def test_a_re_estimated_bonus_is_caught_up_on_progress_to_date() -> None:
         ([{"period": "Y1", "obligation": "build", "hours": "1"}], "activity[0].obligation"),
         ([{"period": "Y1", "billed": "1.001"}], "activity[0].billed"),
         ([{"period": "Y2", "billed": "1"}, {"period": "Y1", "billed": "1"}], "activity[1].period"),
-        ([{"period": "Y1", "modification": {"price_change": "5"}}], "activity[0].modification.distinct"),
-        ([{"period": "Y1", "obligation": "build", "cost_incurred": "5"}], "activity[0].estimated_total_cost"),
+        (
+            [{"period": "Y1", "modification": {"price_change": "5"}}],
+            "activity[0].modification.distinct",
+        ),
+        (
+            [{"period": "Y1", "obligation": "build", "cost_incurred": "5"}],
+            "activity[0].estimated_total_cost",
+        ),
     ],
 )
-def test_bad_activity_is_refused_with_the_field_named(activity: list[dict[str, object]], field: str) -> None:
+def test_bad_activity_is_refused_with_the_field_named(
+    activity: list[dict[str, object]], field: str
+) -> None:
     with pytest.raises(RevenueInputError) as caught:
         run(BUILD | {"activity": activity})
     assert caught.value.field == field
@@ -264,7 +318,10 @@ def test_two_obligations_without_standalone_price_cannot_be_allocated() -> None:
                 "periods": ["P"],
                 "contract": {
                     "price": "10",
-                    "obligations": [{"id": "a", "method": "point_in_time"}, {"id": "b", "method": "point_in_time"}],
+                    "obligations": [
+                        {"id": "a", "method": "point_in_time"},
+                        {"id": "b", "method": "point_in_time"},
+                    ],
                 },
             }
         )
@@ -290,5 +347,7 @@ def test_revenue_entries_credit_revenue_per_obligation() -> None:
         }
     )
     (entry,) = result.period("P").entries
-    revenue_lines = [(ln.obligation, ln.credit.amount) for ln in entry.lines if ln.account.value == "Revenue"]
+    revenue_lines = [
+        (ln.obligation, ln.credit.amount) for ln in entry.lines if ln.account.value == "Revenue"
+    ]
     assert revenue_lines == [("a", Decimal("50.00")), ("b", Decimal("50.00"))]

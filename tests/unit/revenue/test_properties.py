@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from pshub.domain.revenue import RevenueInputError, RevenueResult
+from pshub.domain.revenue import JournalEntry, RevenueInputError, RevenueResult
 from tests.unit.revenue.helpers import net_by_account, run
 
 cents = st.integers(min_value=0, max_value=50_000_000).map(lambda c: str(Decimal(c) / 100))
@@ -27,11 +27,20 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     periods = [f"P{i}" for i in range(n)]
     obligations = []
     for k in range(draw(st.integers(min_value=1, max_value=4))):
-        method = draw(st.sampled_from(METHODS))
-        ob: dict[str, Any] = {"id": f"o{k}", "method": method, "standalone_price": draw(cents.filter(lambda s: s != "0"))}
+        method = draw(
+            st.sampled_from(METHODS if k else METHODS[:2] + METHODS[3:])
+        )  # o0 shares the price
+        ob: dict[str, Any] = {
+            "id": f"o{k}",
+            "method": method,
+            "standalone_price": draw(cents.filter(lambda s: s != "0")),
+        }
         if method == "straight_line":
             start = draw(st.integers(min_value=0, max_value=n - 1))
-            ob |= {"start": periods[start], "end": periods[draw(st.integers(min_value=start, max_value=n - 1))]}
+            ob |= {
+                "start": periods[start],
+                "end": periods[draw(st.integers(min_value=start, max_value=n - 1))],
+            }
         if method == "time_and_materials":
             ob["rate"] = draw(st.sampled_from(["150", "99.99", "0.01"]))
         obligations.append(ob)
@@ -46,26 +55,48 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             ],
             "constraint": draw(st.none() | cents),
         }
-    return {"currency": "USD", "periods": periods, "contract": contract,
-            "activity": draw(activity(periods, obligations))}
+    return {
+        "currency": "USD",
+        "periods": periods,
+        "contract": contract,
+        "activity": draw(activity(periods, obligations)),
+    }
 
 
 @st.composite
-def activity(draw: st.DrawFn, periods: list[str], obligations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def activity(
+    draw: st.DrawFn, periods: list[str], obligations: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for idx, period in enumerate(periods):
         if idx and draw(st.integers(min_value=0, max_value=5)) == 0:
-            rows.append({"period": period, "modification": draw(modification(periods, idx, obligations))})
+            rows.append(
+                {"period": period, "modification": draw(modification(periods, idx, obligations))}
+            )
         for ob in obligations:
             if not draw(st.booleans()):
                 continue
             if ob["method"] == "percent_complete":
                 cost = draw(st.integers(min_value=0, max_value=1_000_000))
-                rows.append({"period": period, "obligation": ob["id"], "cost_incurred": str(cost),
-                             "excluded_cost": str(draw(st.integers(min_value=0, max_value=cost))),
-                             "estimated_total_cost": str(draw(st.integers(min_value=1, max_value=3_000_000)))})
+                rows.append(
+                    {
+                        "period": period,
+                        "obligation": ob["id"],
+                        "cost_incurred": str(cost),
+                        "excluded_cost": str(draw(st.integers(min_value=0, max_value=cost))),
+                        "estimated_total_cost": str(
+                            draw(st.integers(min_value=1, max_value=3_000_000))
+                        ),
+                    }
+                )
             elif ob["method"] == "time_and_materials":
-                rows.append({"period": period, "obligation": ob["id"], "hours": str(draw(st.integers(0, 300)))})
+                rows.append(
+                    {
+                        "period": period,
+                        "obligation": ob["id"],
+                        "hours": str(draw(st.integers(0, 300))),
+                    }
+                )
             elif ob["method"] == "point_in_time":
                 rows.append({"period": period, "obligation": ob["id"], "satisfied": True})
         for kind in ("billed", "collected"):
@@ -75,26 +106,38 @@ def activity(draw: st.DrawFn, periods: list[str], obligations: list[dict[str, An
 
 
 @st.composite
-def modification(draw: st.DrawFn, periods: list[str], idx: int, obligations: list[dict[str, Any]]) -> dict[str, Any]:
-    mod: dict[str, Any] = {"price_change": draw(cents), "distinct": draw(st.booleans()),
-                           "at_standalone_price": draw(st.booleans())}
+def modification(
+    draw: st.DrawFn, periods: list[str], idx: int, obligations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    mod: dict[str, Any] = {
+        "price_change": draw(cents),
+        "distinct": draw(st.booleans()),
+        "at_standalone_price": draw(st.booleans()),
+    }
     if draw(st.booleans()):
-        mod["add_obligations"] = [{"id": f"m{idx}", "method": "point_in_time", "standalone_price": "1000"}]
+        mod["add_obligations"] = [
+            {"id": f"m{idx}", "method": "point_in_time", "standalone_price": "1000"}
+        ]
     lines = [o for o in obligations if o["method"] == "straight_line"]
-    if lines and draw(st.booleans()) and not (mod["distinct"] and mod["at_standalone_price"]):
-        mod["extend"] = {lines[0]["id"]: periods[draw(st.integers(min_value=idx, max_value=len(periods) - 1))]}
+    wants_extension: bool = draw(st.booleans())
+    if lines and wants_extension and not (mod["distinct"] and mod["at_standalone_price"]):
+        mod["extend"] = {
+            lines[0]["id"]: periods[draw(st.integers(min_value=idx, max_value=len(periods) - 1))]
+        }
     return mod
 
 
 def run_or_reject(data: dict[str, Any]) -> RevenueResult:
     try:
         return run(data)
-    except RevenueInputError as exc:  # e.g. a price change with nothing left to take it
-        assume(exc.field.endswith(("price_change", ".extend")) and False)
+    except RevenueInputError as exc:
+        # The only refusals random data may hit: a price change with nothing left to take
+        # it, or an extension that ends before the modification. Anything else is a bug.
+        assume(not (exc.field.endswith(".price_change") or ".extend." in exc.field))
         raise
 
 
-SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -117,7 +160,9 @@ def test_cumulative_revenue_never_exceeds_the_transaction_price(data: dict[str, 
 
 @SETTINGS
 @given(cases())
-def test_recognised_plus_deferred_minus_contract_asset_is_what_was_billed_or_received(data: dict[str, Any]) -> None:
+def test_recognised_plus_deferred_minus_contract_asset_is_what_was_billed_or_received(
+    data: dict[str, Any],
+) -> None:
     result = run_or_reject(data)
     for p in result.periods:
         billed, collected = p.cumulative_billed.amount, p.cumulative_collected.amount
@@ -133,7 +178,7 @@ def test_recognised_plus_deferred_minus_contract_asset_is_what_was_billed_or_rec
 @given(cases())
 def test_the_journals_add_up_to_the_balances_at_every_period_end(data: dict[str, Any]) -> None:
     result = run_or_reject(data)
-    entries = []
+    entries: list[JournalEntry] = []
     for p in result.periods:
         entries.extend(p.entries)
         net = net_by_account(entries)

@@ -133,11 +133,11 @@ def test_cash_received_in_advance_on_a_cancellable_contract_is_a_contract_liabil
 def test_an_amount_due_on_a_noncancellable_contract_is_a_receivable_and_a_liability() -> None:
     """ASC 606-10-55-285 (Example 38, Case B; IFRS 15.IE201), Deloitte DART Roadmap 14.2.
 
-    | date        | fact                         | entry (derived from 606-10-45-2)        |
-    |-------------|------------------------------|-----------------------------------------|
-    | 31 Jan 20X9 | 1,000 due, non-cancellable   | Dr Receivable 1,000 / Cr Contract liability 1,000 |
-    | 1 Mar 20X9  | customer pays                | Dr Cash 1,000 / Cr Receivable 1,000      |
-    | 31 Mar 20X9 | product transferred          | Dr Contract liability 1,000 / Cr Revenue 1,000 |
+    | date        | fact                   | entry (derived from 606-10-45-2)          |
+    |-------------|------------------------|-------------------------------------------|
+    | 31 Jan 20X9 | 1,000 due, committed   | Dr Receivable / Cr Contract liability 1,000 |
+    | 1 Mar 20X9  | customer pays          | Dr Cash / Cr Receivable 1,000             |
+    | 31 Mar 20X9 | product transferred    | Dr Contract liability / Cr Revenue 1,000  |
     """
     result = run(
         EXAMPLE_38
@@ -150,7 +150,10 @@ def test_an_amount_due_on_a_noncancellable_contract_is_a_receivable_and_a_liabil
         }
     )
     due, paid, transfer = (result.periods[i].entries[0] for i in range(3))
-    assert lines(due) == [("Receivable", "1000.00", "0.00"), ("Contract liability", "0.00", "1000.00")]
+    assert lines(due) == [
+        ("Receivable", "1000.00", "0.00"),
+        ("Contract liability", "0.00", "1000.00"),
+    ]
     assert lines(paid) == [("Cash", "1000.00", "0.00"), ("Receivable", "0.00", "1000.00")]
     assert lines(transfer) == [
         ("Contract liability", "1000.00", "0.00"),
@@ -168,7 +171,8 @@ def test_equipment_delivered_before_installation_is_a_contract_asset_until_invoi
     | date   | fact                                  | published entry                      |
     |--------|---------------------------------------|--------------------------------------|
     | 25 Dec | equipment delivered                   | Dr Contract asset 4,000 / Cr Revenue 4,000 |
-    | 5 Jan  | installed and invoiced                | Dr Receivable 5,000 / Cr Contract asset 4,000, Cr Revenue 1,000 |
+    | 5 Jan  | installed and invoiced                | Dr Receivable 5,000 /                |
+    |        |                                       | Cr Contract asset 4,000, Revenue 1,000 |
 
     The engine posts the 5 Jan revenue and the invoice as two entries; their net movement
     per account is the published compound entry.
@@ -192,7 +196,10 @@ def test_equipment_delivered_before_installation_is_a_contract_asset_until_invoi
         }
     )
     (delivered,) = result.period("Dec").entries
-    assert lines(delivered) == [("Contract asset", "4000.00", "0.00"), ("Revenue", "0.00", "4000.00")]
+    assert lines(delivered) == [
+        ("Contract asset", "4000.00", "0.00"),
+        ("Revenue", "0.00", "4000.00"),
+    ]
     assert net_by_account(result.period("Jan").entries) == {
         "Receivable": Decimal("5000.00"),
         "Contract asset": Decimal("-4000.00"),
@@ -216,19 +223,27 @@ def test_an_added_wing_priced_at_adjusted_standalone_price_is_a_separate_contrac
     """
     wing = Obligation(id="wing", method="percent_complete", standalone_price=Decimal(20_000_000))
     modification = Modification(
-        price_change=Decimal(20_000_000), add_obligations=(wing,), distinct=True, at_standalone_price=True
+        price_change=Decimal(20_000_000),
+        add_obligations=(wing,),
+        distinct=True,
+        at_standalone_price=True,
     )
     assert decide(modification, "M", "m").treatment is Treatment.SEPARATE_CONTRACT
     result = run(
         {
             "currency": "USD",
             "periods": ["Y1", "Y2"],
-            "contract": {"price": "250000000", "obligations": [{"id": "hospital", "method": "percent_complete"}]},
+            "contract": {
+                "price": "250000000",
+                "obligations": [{"id": "hospital", "method": "percent_complete"}],
+            },
             "activity": [{"period": "Y2", "modification": modification.model_dump()}],
         }
     )
     (decision,) = result.period("Y2").modifications
-    assert [(a.obligation, a.allocated.amount) for a in decision.allocation] == [("wing", Decimal("20000000.00"))]
+    assert [(a.obligation, a.allocated.amount) for a in decision.allocation] == [
+        ("wing", Decimal("20000000.00"))
+    ]
     assert result.period("Y2").transaction_price == Money.of("270000000.00", "USD")
 
 

@@ -47,8 +47,9 @@ class _Session(requests.Session):
             self.verify = ca_file
         self._local = threading.local()
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         kwargs.setdefault("timeout", self.default_timeout)
         if kwargs.get("verify") is None:
             kwargs["verify"] = self.verify  # explicit, so the environment bundle can't win
@@ -67,8 +68,16 @@ class SalesforceConnector:
 
     system = "salesforce"
 
-    def __init__(self, base_url: str, client_id: str, client_secret: str, *,
-                 ca_file: str | None, timeout: float = 10.0, api_version: str = "59.0") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        ca_file: str | None,
+        timeout: float = 10.0,
+        api_version: str = "59.0",
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self._client_id = client_id
@@ -90,56 +99,75 @@ class SalesforceConnector:
 
     def get_opportunity(self, source_id: str) -> Opportunity:
         opp_id = self._checked_id(source_id, "get_opportunity")
-        raw = self._call("get_opportunity", lambda sf: sf.restful(
-            f"sobjects/Opportunity/{opp_id}"), opp_id)
+        raw = self._call(
+            "get_opportunity", lambda sf: sf.restful(f"sobjects/Opportunity/{opp_id}"), opp_id
+        )
         opp = self._parse(SfOpportunity, raw, "get_opportunity", opp_id)
         if not opp.AccountId:
-            raise RejectedError("the opportunity has no account", vendor=VENDOR,
-                                operation="get_opportunity", code="MISSING_ACCOUNT",
-                                record=opp_id, fields=("AccountId",))
+            raise RejectedError(
+                "the opportunity has no account",
+                vendor=VENDOR,
+                operation="get_opportunity",
+                code="MISSING_ACCOUNT",
+                record=opp_id,
+                fields=("AccountId",),
+            )
         account = self.get_account(opp.AccountId)
-        soql = (f"SELECT {', '.join(LINE_FIELDS)} FROM OpportunityLineItem "
-                f"WHERE OpportunityId = '{opp.Id}' ORDER BY CreatedDate, Id")
+        soql = (
+            f"SELECT {', '.join(LINE_FIELDS)} FROM OpportunityLineItem "
+            f"WHERE OpportunityId = '{opp.Id}' ORDER BY CreatedDate, Id"
+        )
         rows = self._call("get_opportunity", lambda sf: sf.query_all(soql)["records"], opp_id)
         lines = [self._parse(SfOpportunityLineItem, r, "get_opportunity", opp_id) for r in rows]
-        return self._mapped(lambda: mapping.opportunity_to_canonical(opp, account, lines),
-                            "get_opportunity", opp_id)
+        return self._mapped(
+            lambda: mapping.opportunity_to_canonical(opp, account, lines), "get_opportunity", opp_id
+        )
 
     def get_account(self, source_id: str) -> Account:
         acc_id = self._checked_id(source_id, "get_account")
-        raw = self._call("get_account", lambda sf: sf.restful(f"sobjects/Account/{acc_id}"),
-                         acc_id)
+        raw = self._call("get_account", lambda sf: sf.restful(f"sobjects/Account/{acc_id}"), acc_id)
         acc = self._parse(SfAccount, raw, "get_account", acc_id)
         return self._mapped(lambda: mapping.account_to_canonical(acc), "get_account", acc_id)
 
-    def write_back_provisioning(self, opportunity_source_id: str,
-                                ids: ProvisioningWriteBack) -> None:
+    def write_back_provisioning(
+        self, opportunity_source_id: str, ids: ProvisioningWriteBack
+    ) -> None:
         opp_id = self._checked_id(opportunity_source_id, "write_back_provisioning")
         self.update_opportunity(opp_id, mapping.writeback_fields(opp_id, ids))
 
     # -- seeding, demo, reconciliation ----------------------------------------------------
 
-    def create_account(self, fields: Mapping[str, Any], *, external_id: str | None = None
-                       ) -> str:
+    def create_account(self, fields: Mapping[str, Any], *, external_id: str | None = None) -> str:
         """Create an Account (or upsert it by ``PSHub_Id__c`` when ``external_id`` is given)."""
         return self._write("Account", fields, external_id, "create_account")
 
-    def create_opportunity(self, fields: Mapping[str, Any],
-                           lines: Iterable[Mapping[str, Any]] = (), *,
-                           external_id: str | None = None) -> str:
+    def create_opportunity(
+        self,
+        fields: Mapping[str, Any],
+        lines: Iterable[Mapping[str, Any]] = (),
+        *,
+        external_id: str | None = None,
+    ) -> str:
         """Create an Opportunity and its line items; idempotent when ``external_id`` is given."""
         opp_id = self._write("Opportunity", fields, external_id, "create_opportunity")
         for n, line in enumerate(lines, start=1):
             line_ext = f"{external_id}-{n}" if external_id else None
-            self._write("OpportunityLineItem", {**line, "OpportunityId": opp_id}, line_ext,
-                        "create_opportunity")
+            self._write(
+                "OpportunityLineItem",
+                {**line, "OpportunityId": opp_id},
+                line_ext,
+                "create_opportunity",
+            )
         return opp_id
 
     def update_opportunity(self, opportunity_id: str, fields: Mapping[str, Any]) -> None:
         opp_id = self._checked_id(opportunity_id, "update_opportunity")
         body = dumps(dict(fields))
-        self._call("update_opportunity", lambda sf: sf.restful(
-            f"sobjects/Opportunity/{opp_id}", method="PATCH", data=body), opp_id)
+        self._call(
+            "update_opportunity",
+            lambda sf: sf.restful(f"sobjects/Opportunity/{opp_id}", method="PATCH", data=body),
+            opp_id,
+        )
 
     def query(self, soql: str, *, batch_size: int | None = None) -> list[dict[str, Any]]:
         """Every record of a SOQL query (all pages), without ``attributes``."""
@@ -149,61 +177,86 @@ class SalesforceConnector:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _write(self, sobject: str, fields: Mapping[str, Any], ext: str | None,
-               operation: str) -> str:
+    def _write(
+        self, sobject: str, fields: Mapping[str, Any], ext: str | None, operation: str
+    ) -> str:
         body = dumps(dict(fields))
         if ext is None:
-            result = self._call(operation, lambda sf: sf.restful(
-                f"sobjects/{sobject}", method="POST", data=body))
+            result = self._call(
+                operation, lambda sf: sf.restful(f"sobjects/{sobject}", method="POST", data=body)
+            )
         else:
             path = f"sobjects/{sobject}/{mapping.EXTERNAL_ID_FIELD}/{quote(ext, safe='')}"
-            result = self._call(operation, lambda sf: sf.restful(path, method="PATCH", data=body)
-                                or sf.restful(path), ext)  # API < 46 answers 204 on update
+            result = self._call(
+                operation,
+                lambda sf: sf.restful(path, method="PATCH", data=body) or sf.restful(path),
+                ext,
+            )  # API < 46 answers 204 on update
         if not isinstance(result, dict) or not (result.get("id") or result.get("Id")):
-            raise RejectedError(f"{sobject} write answered without an id", vendor=VENDOR,
-                                operation=operation, code="BAD_RESPONSE", record=ext)
+            raise RejectedError(
+                f"{sobject} write answered without an id",
+                vendor=VENDOR,
+                operation=operation,
+                code="BAD_RESPONSE",
+                record=ext,
+            )
         return str(result.get("id") or result.get("Id"))
 
-    def _call(self, operation: str, fn: Callable[[Salesforce], T], record: str | None = None
-              ) -> T:
+    def _call(self, operation: str, fn: Callable[[Salesforce], T], record: str | None = None) -> T:
         try:
             try:
                 return fn(self._client())
             except SalesforceExpiredSession:
                 return fn(self._client(refresh=True))  # one fresh token, then give up
         except (SalesforceError, requests.RequestException, ValueError) as exc:
-            raise translate(exc, operation=operation, record=record,
-                            retry_after=self._session.retry_after) from exc
+            raise translate(
+                exc, operation=operation, record=record, retry_after=self._session.retry_after
+            ) from exc
 
     def _client(self, refresh: bool = False) -> Salesforce:
         with self._lock:
             if self._sf is None or refresh:
                 token = self._token()
                 self._sf = Salesforce(
-                    instance_url=token["instance_url"], session_id=token["access_token"],
-                    session=self._session, version=self.api_version,
-                    parse_float=Decimal, object_pairs_hook=dict)
+                    instance_url=token["instance_url"],
+                    session_id=token["access_token"],
+                    session=self._session,
+                    version=self.api_version,
+                    parse_float=Decimal,
+                    object_pairs_hook=dict,
+                )
             return self._sf
 
     def _token(self) -> dict[str, Any]:
         url = f"{self.base_url}/services/oauth2/token"
-        form = {"grant_type": "client_credentials", "client_id": self._client_id,
-                "client_secret": self._client_secret}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self._client_id,
+            "client_secret": self._client_secret,
+        }
         try:
             response = self._session.post(url, data=form)
             body = response.json() if response.content else {}
         except (requests.RequestException, ValueError) as exc:
-            raise translate(exc, operation="token", retry_after=self._session.retry_after
-                            ) from exc
+            raise translate(exc, operation="token", retry_after=self._session.retry_after) from exc
         if response.status_code != 200 or "access_token" not in body:
-            raise from_status(response.status_code, body, operation="token",
-                              retry_after=parse_retry_after(response.headers.get("Retry-After")))
+            raise from_status(
+                response.status_code,
+                body,
+                operation="token",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
         return dict(body)
 
     def _checked_id(self, value: str, operation: str) -> str:
         if not _ID.match(value or ""):
-            raise RejectedError(f"{value!r} is not a Salesforce id", vendor=VENDOR,
-                                operation=operation, code="MALFORMED_ID", record=value)
+            raise RejectedError(
+                f"{value!r} is not a Salesforce id",
+                vendor=VENDOR,
+                operation=operation,
+                code="MALFORMED_ID",
+                record=value,
+            )
         return mapping.id18(value)
 
     @staticmethod
@@ -225,5 +278,11 @@ def _rejected(exc: ValidationError | MoneyError, operation: str, record: str) ->
     fields: tuple[str, ...] = ()
     if isinstance(exc, ValidationError):
         fields = tuple(".".join(str(p) for p in e["loc"]) for e in exc.errors())
-    return RejectedError(f"the record does not fit the canonical model: {exc}", vendor=VENDOR,
-                         operation=operation, code="INVALID_RECORD", record=record, fields=fields)
+    return RejectedError(
+        f"the record does not fit the canonical model: {exc}",
+        vendor=VENDOR,
+        operation=operation,
+        code="INVALID_RECORD",
+        record=record,
+        fields=fields,
+    )

@@ -23,8 +23,13 @@ from pshub.connectors.errors import (
 )
 
 VENDOR = "salesforce"
-_OAUTH_CODES = {"invalid_client", "invalid_client_id", "invalid_grant",
-                "unsupported_grant_type", "INVALID_SESSION_ID"}
+_OAUTH_CODES = {
+    "invalid_client",
+    "invalid_client_id",
+    "invalid_grant",
+    "unsupported_grant_type",
+    "INVALID_SESSION_ID",
+}
 
 
 def first_error(content: Any) -> tuple[str | None, str, tuple[str, ...]]:
@@ -39,12 +44,24 @@ def first_error(content: Any) -> tuple[str | None, str, tuple[str, ...]]:
     return None, text[:500], ()
 
 
-def from_status(status: int, content: Any, *, operation: str, record: str | None = None,
-                retry_after: float | None = None) -> ConnectorError:
+def from_status(
+    status: int,
+    content: Any,
+    *,
+    operation: str,
+    record: str | None = None,
+    retry_after: float | None = None,
+) -> ConnectorError:
     """The connector error for an HTTP error answer from Salesforce."""
     code, message, fields = first_error(content)
-    kw: dict[str, Any] = {"vendor": VENDOR, "operation": operation, "status": status,
-                          "code": code, "record": record, "fields": fields}
+    kw: dict[str, Any] = {
+        "vendor": VENDOR,
+        "operation": operation,
+        "status": status,
+        "code": code,
+        "record": record,
+        "fields": fields,
+    }
     message = message or f"HTTP {status}"
     if code == "REQUEST_LIMIT_EXCEEDED" or status == 429:
         limit = ConcurrencyLimitError if "ConcurrentRequests" in message else RateLimitedError
@@ -58,14 +75,16 @@ def from_status(status: int, content: Any, *, operation: str, record: str | None
     return RejectedError(message, **kw)
 
 
-def translate(exc: Exception, *, operation: str, record: str | None = None,
-              retry_after: float | None = None) -> ConnectorError:
+def translate(
+    exc: Exception, *, operation: str, record: str | None = None, retry_after: float | None = None
+) -> ConnectorError:
     """Any simple-salesforce or requests exception as a connector error."""
     if isinstance(exc, ConnectorError):
         return exc
     if isinstance(exc, SalesforceError):
-        return from_status(exc.status, exc.content, operation=operation, record=record,
-                           retry_after=retry_after)
+        return from_status(
+            exc.status, exc.content, operation=operation, record=record, retry_after=retry_after
+        )
     kw: dict[str, Any] = {"vendor": VENDOR, "operation": operation, "record": record}
     if isinstance(exc, requests.exceptions.SSLError):
         return UnauthorizedError(f"TLS verification failed: {exc}", code="TLS", **kw)

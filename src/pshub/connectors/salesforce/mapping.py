@@ -36,8 +36,9 @@ def id18(sf_id: str) -> str:
     if len(sf_id) != 15:
         return sf_id
     suffix = "".join(
-        _CHECKSUM[sum(1 << i for i, ch in enumerate(sf_id[k:k + 5]) if ch.isupper())]
-        for k in (0, 5, 10))
+        _CHECKSUM[sum(1 << i for i, ch in enumerate(sf_id[k : k + 5]) if ch.isupper())]
+        for k in (0, 5, 10)
+    )
     return sf_id + suffix
 
 
@@ -58,32 +59,49 @@ def to_money(value: object, currency: str) -> Money:
 def account_to_canonical(rec: SfAccount) -> Account:
     source = id18(rec.Id)
     country = (rec.BillingCountry or "").strip() or None
-    return Account(id=canonical_id("account", SYSTEM, source), source_id=source, name=rec.Name,
-                   billing_country=country,
-                   parent_source_id=id18(rec.ParentId) if rec.ParentId else None)
+    return Account(
+        id=canonical_id("account", SYSTEM, source),
+        source_id=source,
+        name=rec.Name,
+        billing_country=country,
+        parent_source_id=id18(rec.ParentId) if rec.ParentId else None,
+    )
 
 
 def line_to_canonical(rec: SfOpportunityLineItem, currency: str) -> OpportunityLine:
     return OpportunityLine(
-        source_id=id18(rec.Id), name=rec.Description or rec.Name or "",
-        quantity=rec.Quantity, unit_price=to_money(rec.UnitPrice, currency),
-        total=to_money(rec.TotalPrice, currency), service_date=rec.ServiceDate)
+        source_id=id18(rec.Id),
+        name=rec.Description or rec.Name or "",
+        quantity=rec.Quantity,
+        unit_price=to_money(rec.UnitPrice, currency),
+        total=to_money(rec.TotalPrice, currency),
+        service_date=rec.ServiceDate,
+    )
 
 
 def opportunity_to_canonical(
-    rec: SfOpportunity, account: Account, lines: Sequence[SfOpportunityLineItem],
+    rec: SfOpportunity,
+    account: Account,
+    lines: Sequence[SfOpportunityLineItem],
     default_currency: str = ORG_DEFAULT_CURRENCY,
 ) -> Opportunity:
     source = id18(rec.Id)
     currency = rec.CurrencyIsoCode or default_currency
     return Opportunity(
-        id=canonical_id("opportunity", SYSTEM, source), source_system=SYSTEM, source_id=source,
-        name=rec.Name, account=account, stage=rec.StageName,
+        id=canonical_id("opportunity", SYSTEM, source),
+        source_system=SYSTEM,
+        source_id=source,
+        name=rec.Name,
+        account=account,
+        stage=rec.StageName,
         probability=rec.Probability if rec.Probability is not None else Decimal(0),
-        amount=to_money(rec.Amount, currency), close_date=rec.CloseDate,
-        legal_entity=rec.Legal_Entity__c or None, service_line=rec.Service_Line__c or None,
+        amount=to_money(rec.Amount, currency),
+        close_date=rec.CloseDate,
+        legal_entity=rec.Legal_Entity__c or None,
+        service_line=rec.Service_Line__c or None,
         billing_model=billing_model_from_picklist(rec.Billing_Model__c),
-        rate_card=rec.Rate_Card__c or None, start_date=rec.Start_Date__c,
+        rate_card=rec.Rate_Card__c or None,
+        start_date=rec.Start_Date__c,
         end_date=rec.End_Date__c,
         lines=tuple(line_to_canonical(line, currency) for line in lines),
     )

@@ -49,8 +49,9 @@ MAX_CURSORS = 200
 class _Api:
     """Per-app state the routes share."""
 
-    def __init__(self, state: SandboxState, sessions: Sessions, events: ChangeEvents,
-                 daily_api_limit: int) -> None:
+    def __init__(
+        self, state: SandboxState, sessions: Sessions, events: ChangeEvents, daily_api_limit: int
+    ) -> None:
         self.state = state
         self.sessions = sessions
         self.events = events
@@ -115,11 +116,13 @@ def _install_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/_sandbox"):
             return JSONResponse({"detail": exc.detail}, exc.status_code)
         if exc.status_code == 405:
-            error = SalesforceApiError(405, "METHOD_NOT_ALLOWED",
-                                       f"HTTP Method '{request.method}' not allowed.")
+            error = SalesforceApiError(
+                405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed."
+            )
         else:
-            error = SalesforceApiError(exc.status_code, "NOT_FOUND",
-                                       "The requested resource does not exist")
+            error = SalesforceApiError(
+                exc.status_code, "NOT_FOUND", "The requested resource does not exist"
+            )
         return error_response(error)
 
     app.add_exception_handler(SalesforceApiError, api_error)
@@ -141,16 +144,19 @@ def _add_oauth(app: FastAPI, api: _Api) -> None:
     async def token(request: Request) -> Response:
         instance = f"{request.url.scheme}://{request.url.netloc}"
         try:
-            body = api.sessions.token(await request.body(),
-                                      request.headers.get("authorization"), instance)
+            body = api.sessions.token(
+                await request.body(), request.headers.get("authorization"), instance
+            )
         except OAuthError as exc:
             return JSONResponse(exc.body(), 400)
         return JSONResponse(body)
 
     @app.get("/services/data")
     def versions() -> list[dict[str, str]]:
-        return [{"label": f"v{v}.0", "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
-                for v in range(20, 63)]
+        return [
+            {"label": f"v{v}.0", "url": f"/services/data/v{v}.0", "version": f"{v}.0"}
+            for v in range(20, 63)
+        ]
 
 
 def _guard(api: _Api) -> Any:
@@ -161,8 +167,8 @@ def _guard(api: _Api) -> Any:
         used = api.count_request()
         request.state.api_usage = (used, api.daily_api_limit)
         if used > api.daily_api_limit:
-            raise SalesforceApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                     "TotalRequests Limit exceeded.")
+            raise SalesforceApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+
     return guard
 
 
@@ -171,8 +177,9 @@ async def _body(request: Request) -> Any:
     try:
         return json.loads(raw or b"{}", parse_float=Decimal)
     except ValueError as exc:
-        raise SalesforceApiError(400, "JSON_PARSER_ERROR",
-                                 f"Unexpected character in the request body: {exc}") from exc
+        raise SalesforceApiError(
+            400, "JSON_PARSER_ERROR", f"Unexpected character in the request body: {exc}"
+        ) from exc
 
 
 def _origin(request: Request, version: str) -> None:
@@ -189,28 +196,62 @@ def _data_router(api: _Api) -> APIRouter:
     @router.get("/limits")
     def limits() -> Response:
         used = api.used_today()
-        return json_response({"DailyApiRequests": {
-            "Max": api.daily_api_limit, "Remaining": max(0, api.daily_api_limit - used)}})
+        return json_response(
+            {
+                "DailyApiRequests": {
+                    "Max": api.daily_api_limit,
+                    "Remaining": max(0, api.daily_api_limit - used),
+                }
+            }
+        )
 
     @router.get("/sobjects/{name}")
     def basic_info(name: str, version: str) -> Response:
         obj = resolve(name)
         base = f"/services/data/v{version}/sobjects/{obj.name}"
-        return json_response({"objectDescribe": {
-            "name": obj.name, "label": obj.name, "keyPrefix": obj.prefix, "createable": True,
-            "urls": {"sobject": base, "describe": f"{base}/describe",
-                     "rowTemplate": f"{base}/{{ID}}"}}, "recentItems": []})
+        return json_response(
+            {
+                "objectDescribe": {
+                    "name": obj.name,
+                    "label": obj.name,
+                    "keyPrefix": obj.prefix,
+                    "createable": True,
+                    "urls": {
+                        "sobject": base,
+                        "describe": f"{base}/describe",
+                        "rowTemplate": f"{base}/{{ID}}",
+                    },
+                },
+                "recentItems": [],
+            }
+        )
 
     @router.get("/sobjects/{name}/describe")
     def describe(name: str) -> Response:
         obj = resolve(name)
-        fields = [{"name": f.name, "type": f.type, "createable": f.writable,
-                   "updateable": f.writable, "nillable": not f.required,
-                   "externalId": f.external_id, "idLookup": f.external_id or f.name == "Id",
-                   "referenceTo": [f.reference_to] if f.reference_to else []}
-                  for f in obj.fields]
-        return json_response({"name": obj.name, "label": obj.name, "keyPrefix": obj.prefix,
-                              "createable": True, "updateable": True, "fields": fields})
+        fields = [
+            {
+                "name": f.name,
+                "type": f.type,
+                "createable": f.writable,
+                "updateable": f.writable,
+                "nillable": not f.required,
+                "externalId": f.external_id,
+                "idLookup": f.external_id or f.name == "Id",
+                "referenceTo": [f.reference_to] if f.reference_to else [],
+            }
+            for f in obj.fields
+        ]
+        return json_response(
+            {
+                "name": obj.name,
+                "label": obj.name,
+                "keyPrefix": obj.prefix,
+                "createable": True,
+                "updateable": True,
+                "fields": fields,
+            }
+        )
 
     @router.post("/sobjects/{name}", status_code=201)
     async def create(name: str, version: str, request: Request) -> Response:
@@ -218,9 +259,11 @@ def _data_router(api: _Api) -> APIRouter:
         body = await _body(request)
         _origin(request, version)
         record = await run_in_threadpool(records.create, obj, body)
-        return json_response({"id": record["Id"], "success": True, "errors": []}, 201,
-                             {"Location": f"/services/data/v{version}/sobjects/{obj.name}/"
-                                          f"{record['Id']}"})
+        return json_response(
+            {"id": record["Id"], "success": True, "errors": []},
+            201,
+            {"Location": f"/services/data/v{version}/sobjects/{obj.name}/{record['Id']}"},
+        )
 
     @router.get("/sobjects/{name}/{record_id}")
     def get(name: str, record_id: str, version: str, fields: str | None = None) -> Response:
@@ -245,15 +288,19 @@ def _data_router(api: _Api) -> APIRouter:
     def get_by_external_id(name: str, field: str, value: str, version: str) -> Response:
         obj = resolve(name)
         fdef = obj.field(field)
-        found = [r for r in records.rows(obj) if fdef is not None and fdef.external_id
-                 and str(r.get(fdef.name) or "").lower() == value.lower()]
+        found = [
+            r
+            for r in records.rows(obj)
+            if fdef is not None
+            and fdef.external_id
+            and str(r.get(fdef.name) or "").lower() == value.lower()
+        ]
         if not found:
             raise SalesforceApiError(404, "NOT_FOUND", "The requested resource does not exist")
         return json_response(records.render(obj, found[0], version))
 
     @router.patch("/sobjects/{name}/{field}/{value}")
-    async def upsert(name: str, field: str, value: str, version: str,
-                     request: Request) -> Response:
+    async def upsert(name: str, field: str, value: str, version: str, request: Request) -> Response:
         obj = resolve(name)
         body = await _body(request)
         _origin(request, version)
@@ -296,11 +343,21 @@ def _add_query(router: APIRouter, api: _Api, path: str, include_deleted: bool) -
         return _page(api, path, version, rows, int(offset), batch, key)
 
 
-def _page(api: _Api, path: str, version: str, rows: list[dict[str, Any]], offset: int,
-          batch: int, key: str | None = None) -> Response:
+def _page(
+    api: _Api,
+    path: str,
+    version: str,
+    rows: list[dict[str, Any]],
+    offset: int,
+    batch: int,
+    key: str | None = None,
+) -> Response:
     end = offset + batch
-    body: dict[str, Any] = {"totalSize": len(rows), "done": end >= len(rows),
-                            "records": rows[offset:end]}
+    body: dict[str, Any] = {
+        "totalSize": len(rows),
+        "done": end >= len(rows),
+        "records": rows[offset:end],
+    }
     if end < len(rows):
         if key is None:
             key = make_id("01g", api.state.next_id("query-locator"))

@@ -42,8 +42,9 @@ class Sessions:
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
 
-    def token(self, form_body: bytes, authorization: str | None, instance_url: str
-              ) -> dict[str, Any]:
+    def token(
+        self, form_body: bytes, authorization: str | None, instance_url: str
+    ) -> dict[str, Any]:
         form = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace")).items()}
         grant = form.get("grant_type")
         if not grant:
@@ -51,8 +52,10 @@ class Sessions:
         client_id, client_secret = _client(form, authorization)
         if grant not in ("client_credentials", "password"):
             raise OAuthError("unsupported_grant_type", "grant type not supported")
-        if not (hmac.compare_digest(client_id, self.client_id)
-                and hmac.compare_digest(client_secret, self.client_secret)):
+        if not (
+            hmac.compare_digest(client_id, self.client_id)
+            and hmac.compare_digest(client_secret, self.client_secret)
+        ):
             raise OAuthError("invalid_client", "invalid client credentials")
         if grant == "password" and not (form.get("username") and form.get("password")):
             raise OAuthError("invalid_grant", "authentication failure")
@@ -65,9 +68,14 @@ class Sessions:
         identity = f"{instance_url}/id/{ORG_ID}/{USER_ID}"
         issued = str(int(time.time() * 1000))
         mac = hmac.new(self.client_secret.encode(), (identity + issued).encode(), hashlib.sha256)
-        return {"access_token": access, "instance_url": instance_url, "id": identity,
-                "token_type": "Bearer", "issued_at": issued,
-                "signature": base64.b64encode(mac.digest()).decode()}
+        return {
+            "access_token": access,
+            "instance_url": instance_url,
+            "id": identity,
+            "token_type": "Bearer",
+            "issued_at": issued,
+            "signature": base64.b64encode(mac.digest()).decode(),
+        }
 
     def check(self, authorization: str | None) -> None:
         """Raise 401 INVALID_SESSION_ID unless the header carries a live bearer token."""

@@ -49,7 +49,8 @@ from pshub.sandboxes.salesforce.wire import dumps
 COLLECTION = "_cdc_events"
 WON = "Closed Won"
 change_origin: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "change_origin", default="com/salesforce/api/rest/59.0")
+    "change_origin", default="com/salesforce/api/rest/59.0"
+)
 _SKIP = {"Id", "IsDeleted", "SystemModstamp"}
 
 
@@ -73,43 +74,76 @@ class ChangeEvents:
 
     # -- recording ----------------------------------------------------------------------
 
-    def on_change(self, obj: SObject, before: dict[str, Any] | None, after: dict[str, Any],
-                  changed: list[str]) -> None:
+    def on_change(
+        self, obj: SObject, before: dict[str, Any] | None, after: dict[str, Any], changed: list[str]
+    ) -> None:
         if obj.name != "Opportunity" or after.get("StageName") != WON:
             return
         if before is not None and before.get("StageName") == WON:
             return
         replay = self.state.next_id("cdc:replay")
-        event = {"schema": _schema_id(obj),
-                 "payload": self._payload(obj, before, after, changed, replay),
-                 "event": {"replayId": replay, "EventUuid": str(uuid.uuid4())}}
-        self.state.put(COLLECTION, f"{replay:012d}", {
-            "replayId": replay, "body": dumps(event), "status": "pending", "attempts": 0,
-            "deliveries": 0, "last_status": None, "last_error": None, "next_attempt_at": 0.0})
+        event = {
+            "schema": _schema_id(obj),
+            "payload": self._payload(obj, before, after, changed, replay),
+            "event": {"replayId": replay, "EventUuid": str(uuid.uuid4())},
+        }
+        self.state.put(
+            COLLECTION,
+            f"{replay:012d}",
+            {
+                "replayId": replay,
+                "body": dumps(event),
+                "status": "pending",
+                "attempts": 0,
+                "deliveries": 0,
+                "last_status": None,
+                "last_error": None,
+                "next_attempt_at": 0.0,
+            },
+        )
         self._wake.set()
 
-    def _payload(self, obj: SObject, before: dict[str, Any] | None, after: dict[str, Any],
-                 changed: list[str], replay: int) -> dict[str, Any]:
-        names = changed if before is not None else [
-            f.name for f in obj.fields if after.get(f.name) is not None]
+    def _payload(
+        self,
+        obj: SObject,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+        changed: list[str],
+        replay: int,
+    ) -> dict[str, Any]:
+        names = (
+            changed
+            if before is not None
+            else [f.name for f in obj.fields if after.get(f.name) is not None]
+        )
         header = {
-            "entityName": obj.name, "recordIds": [after["Id"]],
+            "entityName": obj.name,
+            "recordIds": [after["Id"]],
             "changeType": "CREATE" if before is None else "UPDATE",
             "changedFields": list(changed) if before is not None else [],
-            "nulledFields": [n for n in names if after.get(n) is None], "diffFields": [],
-            "commitTimestamp": int(time.time() * 1000), "commitNumber": replay,
-            "commitUser": USER_ID, "transactionKey": uuid.uuid4().hex,
-            "sequenceNumber": 1, "changeOrigin": change_origin.get(),
+            "nulledFields": [n for n in names if after.get(n) is None],
+            "diffFields": [],
+            "commitTimestamp": int(time.time() * 1000),
+            "commitNumber": replay,
+            "commitUser": USER_ID,
+            "transactionKey": uuid.uuid4().hex,
+            "sequenceNumber": 1,
+            "changeOrigin": change_origin.get(),
         }
-        values = {n: typed(fdef, after.get(n)) for n in names
-                  if n not in _SKIP and (fdef := obj.field(n)) is not None}
+        values = {
+            n: typed(fdef, after.get(n))
+            for n in names
+            if n not in _SKIP and (fdef := obj.field(n)) is not None
+        }
         return {"ChangeEventHeader": header, **values}
 
     # -- admin --------------------------------------------------------------------------
 
     def all(self) -> list[dict[str, Any]]:
-        return [{**{k: v for k, v in doc.items() if k != "body"},
-                 "event": json.loads(doc["body"])} for doc in self.state.all(COLLECTION)]
+        return [
+            {**{k: v for k, v in doc.items() if k != "body"}, "event": json.loads(doc["body"])}
+            for doc in self.state.all(COLLECTION)
+        ]
 
     def set_target(self, url: str | None, secret: str) -> None:
         self.url, self.secret = url, secret
@@ -149,8 +183,11 @@ class ChangeEvents:
 
     def _due(self) -> list[dict[str, Any]]:
         now = time.time()
-        return [d for d in self.state.all(COLLECTION)
-                if d["status"] == "pending" and d["next_attempt_at"] <= now and self.url]
+        return [
+            d
+            for d in self.state.all(COLLECTION)
+            if d["status"] == "pending" and d["next_attempt_at"] <= now and self.url
+        ]
 
     def _attempt(self, doc: dict[str, Any]) -> dict[str, Any]:
         """POST the event once; record the outcome; return the updated status record."""
@@ -161,8 +198,10 @@ class ChangeEvents:
         if not url:
             error = "no notify url configured"
         else:
-            headers = {"Content-Type": "application/json",
-                       signing.HEADER: signing.sign(secret, int(time.time()), body)}
+            headers = {
+                "Content-Type": "application/json",
+                signing.HEADER: signing.sign(secret, int(time.time()), body),
+            }
             try:
                 status = self._http.post(url, content=body, headers=headers).status_code
             except httpx.HTTPError as exc:
@@ -172,11 +211,15 @@ class ChangeEvents:
             fresh["attempts"] += 1
             fresh["last_status"] = status
             if status is not None and 200 <= status < 300:
-                fresh.update(status="delivered", last_error=None,
-                             deliveries=fresh["deliveries"] + 1)
+                fresh.update(
+                    status="delivered", last_error=None, deliveries=fresh["deliveries"] + 1
+                )
             else:
                 backoff = min(30.0, 0.25 * 2 ** min(fresh["attempts"], 8))
-                fresh.update(status="pending", last_error=error or f"HTTP {status}",
-                             next_attempt_at=time.time() + backoff)
+                fresh.update(
+                    status="pending",
+                    last_error=error or f"HTTP {status}",
+                    next_attempt_at=time.time() + backoff,
+                )
             self.state.put(COLLECTION, f"{doc['replayId']:012d}", fresh)
         return {k: v for k, v in fresh.items() if k != "body"}

@@ -24,8 +24,14 @@ ORG_CURRENCY = "USD"
 class SalesforceApiError(Exception):
     """A request the sandbox refuses, rendered as a Salesforce error array."""
 
-    def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -46,7 +52,7 @@ def id18(sf_id: str) -> str:
         return sf_id
     suffix = ""
     for chunk in range(3):
-        bits = sum(1 << i for i, ch in enumerate(sf_id[chunk * 5:chunk * 5 + 5]) if ch.isupper())
+        bits = sum(1 << i for i, ch in enumerate(sf_id[chunk * 5 : chunk * 5 + 5]) if ch.isupper())
         suffix += _CHECKSUM_ALPHABET[bits]
     return sf_id + suffix
 
@@ -97,59 +103,78 @@ _SYSTEM = (
 )
 
 SOBJECTS: dict[str, SObject] = {
-    "Account": SObject("Account", "001", (
-        *_SYSTEM,
-        Field("Name", "string", required=True),
-        Field("ParentId", "reference", reference_to="Account"),
-        Field("BillingCountry", "string"),
-        Field("CurrencyIsoCode", "picklist"),
-        Field("PSHub_Id__c", "string", external_id=True),
-    )),
-    "Opportunity": SObject("Opportunity", "006", (
-        *_SYSTEM,
-        Field("Name", "string", required=True),
-        Field("AccountId", "reference", reference_to="Account"),
-        Field("StageName", "picklist", required=True),
-        Field("Probability", "percent"),
-        Field("Amount", "currency"),
-        Field("CurrencyIsoCode", "picklist"),
-        Field("CloseDate", "date", required=True),
-        Field("IsClosed", "boolean", writable=False),
-        Field("IsWon", "boolean", writable=False),
-        Field("Legal_Entity__c", "picklist"),
-        Field("Service_Line__c", "picklist"),
-        Field("Billing_Model__c", "picklist"),  # unrestricted: bad values are stored as given
-        Field("Rate_Card__c", "string"),
-        Field("Start_Date__c", "date"),
-        Field("End_Date__c", "date"),
-        Field("PSHub_Id__c", "string", external_id=True),
-        Field("PSHub_Contract_Id__c", "string"),
-        Field("PSA_Project_Id__c", "string"),
-        Field("ERP_Customer_Id__c", "string"),
-        Field("ERP_Job_Id__c", "string"),
-        Field("Provisioning_Status__c", "picklist"),
-    )),
-    "OpportunityLineItem": SObject("OpportunityLineItem", "00k", (
-        *_SYSTEM,
-        Field("OpportunityId", "reference", required=True, reference_to="Opportunity"),
-        Field("Name", "string", writable=False),  # derived, as in Salesforce
-        Field("Description", "string"),
-        Field("Quantity", "double", required=True),
-        Field("UnitPrice", "currency"),
-        Field("TotalPrice", "currency"),
-        Field("ServiceDate", "date"),
-        Field("CurrencyIsoCode", "picklist", writable=False),  # inherited from the opportunity
-        Field("PSHub_Id__c", "string", external_id=True),
-    )),
+    "Account": SObject(
+        "Account",
+        "001",
+        (
+            *_SYSTEM,
+            Field("Name", "string", required=True),
+            Field("ParentId", "reference", reference_to="Account"),
+            Field("BillingCountry", "string"),
+            Field("CurrencyIsoCode", "picklist"),
+            Field("PSHub_Id__c", "string", external_id=True),
+        ),
+    ),
+    "Opportunity": SObject(
+        "Opportunity",
+        "006",
+        (
+            *_SYSTEM,
+            Field("Name", "string", required=True),
+            Field("AccountId", "reference", reference_to="Account"),
+            Field("StageName", "picklist", required=True),
+            Field("Probability", "percent"),
+            Field("Amount", "currency"),
+            Field("CurrencyIsoCode", "picklist"),
+            Field("CloseDate", "date", required=True),
+            Field("IsClosed", "boolean", writable=False),
+            Field("IsWon", "boolean", writable=False),
+            Field("Legal_Entity__c", "picklist"),
+            Field("Service_Line__c", "picklist"),
+            Field("Billing_Model__c", "picklist"),  # unrestricted: bad values are stored as given
+            Field("Rate_Card__c", "string"),
+            Field("Start_Date__c", "date"),
+            Field("End_Date__c", "date"),
+            Field("PSHub_Id__c", "string", external_id=True),
+            Field("PSHub_Contract_Id__c", "string"),
+            Field("PSA_Project_Id__c", "string"),
+            Field("ERP_Customer_Id__c", "string"),
+            Field("ERP_Job_Id__c", "string"),
+            Field("Provisioning_Status__c", "picklist"),
+        ),
+    ),
+    "OpportunityLineItem": SObject(
+        "OpportunityLineItem",
+        "00k",
+        (
+            *_SYSTEM,
+            Field("OpportunityId", "reference", required=True, reference_to="Opportunity"),
+            Field("Name", "string", writable=False),  # derived, as in Salesforce
+            Field("Description", "string"),
+            Field("Quantity", "double", required=True),
+            Field("UnitPrice", "currency"),
+            Field("TotalPrice", "currency"),
+            Field("ServiceDate", "date"),
+            Field("CurrencyIsoCode", "picklist", writable=False),  # inherited from the opportunity
+            Field("PSHub_Id__c", "string", external_id=True),
+        ),
+    ),
 }
 
 PREFIXES = {s.prefix: s.name for s in SOBJECTS.values()}
 
 # Default probability per stage, as Salesforce's standard sales process sets it.
 STAGE_PROBABILITY: dict[str, int] = {
-    "Prospecting": 10, "Qualification": 10, "Needs Analysis": 20, "Value Proposition": 50,
-    "Id. Decision Makers": 60, "Perception Analysis": 70, "Proposal/Price Quote": 75,
-    "Negotiation/Review": 90, "Closed Won": 100, "Closed Lost": 0,
+    "Prospecting": 10,
+    "Qualification": 10,
+    "Needs Analysis": 20,
+    "Value Proposition": 50,
+    "Id. Decision Makers": 60,
+    "Perception Analysis": 70,
+    "Proposal/Price Quote": 75,
+    "Negotiation/Review": 90,
+    "Closed Won": 100,
+    "Closed Lost": 0,
 }
 
 
@@ -171,8 +196,12 @@ def coerce(obj: SObject, fdef: Field, value: Any) -> Any:
         return _date(obj, fdef, value)
     if kind == "reference":
         if not isinstance(value, str) or not looks_like_id(value):
-            raise SalesforceApiError(400, "MALFORMED_ID", f"{obj.name} {fdef.name}: id value "
-                                     f"of incorrect type: {value}", [fdef.name])
+            raise SalesforceApiError(
+                400,
+                "MALFORMED_ID",
+                f"{obj.name} {fdef.name}: id value of incorrect type: {value}",
+                [fdef.name],
+            )
         return id18(value)
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise _parse_error(obj, fdef, value, "string")
@@ -200,9 +229,12 @@ def _date(obj: SObject, fdef: Field, value: Any) -> str:
 
 def _parse_error(obj: SObject, fdef: Field, value: Any, kind: str) -> SalesforceApiError:
     return SalesforceApiError(
-        400, "JSON_PARSER_ERROR",
+        400,
+        "JSON_PARSER_ERROR",
         f"Cannot deserialize instance of {kind} from VALUE_STRING value {value!r} or request "
-        f"may be missing a required field at [{obj.name}.{fdef.name}]", [fdef.name])
+        f"may be missing a required field at [{obj.name}.{fdef.name}]",
+        [fdef.name],
+    )
 
 
 def typed(fdef: Field, stored: Any) -> Any:

@@ -25,7 +25,8 @@ from pshub.sandboxes.salesforce.schema import (
     looks_like_id,
 )
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<string>'(?:\\.|[^'\\])*')
   | (?P<date>\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2}))?)
@@ -33,7 +34,9 @@ _TOKEN = re.compile(r"""
   | (?P<op><=|>=|!=|<>|=|<|>)
   | (?P<punct>[(),])
   | (?P<ident>[A-Za-z_][A-Za-z0-9_.]*)
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -65,8 +68,8 @@ class Query:
             empty = [r for r in found if r.get(fdef.name) is None]
             present.sort(key=_sorter(fdef), reverse=desc)
             found = present + empty if desc else empty + present  # ASC: nulls first
-        found = found[self.offset:]
-        return found if self.limit is None else found[:self.limit]
+        found = found[self.offset :]
+        return found if self.limit is None else found[: self.limit]
 
 
 def parse(text: str) -> Query:
@@ -80,8 +83,9 @@ def _sorter(fdef: Field) -> Callable[[Row], Any]:
 def _key(fdef: Field, value: Any) -> Any:
     if fdef.type in ("currency", "double", "percent"):
         return Decimal(str(value))
-    return value.lower() if isinstance(value, str) and fdef.type in ("string", "picklist") \
-        else value
+    return (
+        value.lower() if isinstance(value, str) and fdef.type in ("string", "picklist") else value
+    )
 
 
 def _tokens(text: str) -> list[Token]:
@@ -101,8 +105,9 @@ def _tokens(text: str) -> list[Token]:
 
 def _malformed(text: str, pos: int, detail: str) -> SalesforceApiError:
     pointer = " " * pos + "^"
-    return SalesforceApiError(400, "MALFORMED_QUERY",
-                              f"\n{text}\n{pointer}\nERROR at Row:1:Column:{pos + 1}\n{detail}")
+    return SalesforceApiError(
+        400, "MALFORMED_QUERY", f"\n{text}\n{pointer}\nERROR at Row:1:Column:{pos + 1}\n{detail}"
+    )
 
 
 class _Parser:
@@ -168,12 +173,14 @@ class _Parser:
         fdef = self.obj.field(token.text)
         if fdef is None:
             raise SalesforceApiError(
-                400, "INVALID_FIELD",
+                400,
+                "INVALID_FIELD",
                 f"\n{self.text}\n{' ' * token.pos}^\nERROR at Row:1:Column:{token.pos + 1}\n"
                 f"No such column '{token.text}' on entity '{self.obj.name}'. If you are "
                 "attempting to use a custom field, be sure to append the '__c' after the custom "
                 "field name. Please reference your WSDL or the describe call for the "
-                "appropriate names.")
+                "appropriate names.",
+            )
         return fdef
 
     def order_by(self) -> tuple[tuple[Field, bool], ...]:
@@ -239,8 +246,9 @@ class _Parser:
         if self.tok.kw("LIKE"):
             self.next()
             pattern = _like(self.literal(fdef))
-            return lambda r: r.get(fdef.name) is not None and bool(
-                pattern.fullmatch(str(r[fdef.name])))
+            return lambda r: (
+                r.get(fdef.name) is not None and bool(pattern.fullmatch(str(r[fdef.name])))
+            )
         op = self.expect("op").text
         value = self.literal(fdef)
         return lambda r: _compare(op, _norm(fdef, r.get(fdef.name)), value)
@@ -268,18 +276,24 @@ class _Parser:
         if kind in ("string", "picklist", "id", "reference") and token.kind == "string":
             return _norm(fdef, _unquote(token.text))
         self.i -= 1
-        raise self.fail(f"value of filter criterion for field '{fdef.name}' must be of type "
-                        f"{kind} and should {'' if kind in ('string', 'picklist') else 'not '}"
-                        "be enclosed in quotes")
+        raise self.fail(
+            f"value of filter criterion for field '{fdef.name}' must be of type "
+            f"{kind} and should {'' if kind in ('string', 'picklist') else 'not '}"
+            "be enclosed in quotes"
+        )
 
 
 def _sobject(name: str) -> SObject:
     for key, obj in SOBJECTS.items():
         if key.lower() == name.lower():
             return obj
-    raise SalesforceApiError(400, "INVALID_TYPE", f"sObject type '{name}' is not supported. If "
-                             "you are attempting to use a custom object, be sure to append the "
-                             "'__c' after the entity name.")
+    raise SalesforceApiError(
+        400,
+        "INVALID_TYPE",
+        f"sObject type '{name}' is not supported. If "
+        "you are attempting to use a custom object, be sure to append the "
+        "'__c' after the entity name.",
+    )
 
 
 def _unquote(text: str) -> str:

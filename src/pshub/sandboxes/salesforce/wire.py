@@ -23,14 +23,16 @@ def dumps(value: Any) -> str:
     return json.dumps(value)
 
 
-def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None
-                  ) -> Response:
-    return Response(dumps(value), status_code=status, headers=headers,
-                    media_type="application/json;charset=UTF-8")
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        dumps(value),
+        status_code=status,
+        headers=headers,
+        media_type="application/json;charset=UTF-8",
+    )
 
 
-def error_response(error: SalesforceApiError, headers: dict[str, str] | None = None
-                   ) -> Response:
+def error_response(error: SalesforceApiError, headers: dict[str, str] | None = None) -> Response:
     return json_response(error.body(), error.status, {**error.headers, **(headers or {})})
 
 
@@ -40,13 +42,17 @@ def fault_response(kind: str, status: int, message: str, retry_after: float | No
         error = SalesforceApiError(503, "SERVER_UNAVAILABLE", "Service temporarily unavailable.")
     elif kind == "concurrency":
         error = SalesforceApiError(
-            403, "REQUEST_LIMIT_EXCEEDED",
-            "ConcurrentRequests (Concurrent API Requests) Limit exceeded.")
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+        )
     elif kind == "rate_limit":
-        error = SalesforceApiError(403, "REQUEST_LIMIT_EXCEEDED",
-                                   "Request rate limit exceeded (sandbox fault).")
+        error = SalesforceApiError(
+            403, "REQUEST_LIMIT_EXCEEDED", "Request rate limit exceeded (sandbox fault)."
+        )
     else:
-        error = SalesforceApiError(500, "UNKNOWN_EXCEPTION",
-                                   f"An unexpected error occurred: {message}")
+        error = SalesforceApiError(
+            500, "UNKNOWN_EXCEPTION", f"An unexpected error occurred: {message}"
+        )
     headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
     return error_response(error, headers)

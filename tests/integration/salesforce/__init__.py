@@ -1,0 +1,1 @@
+"""Salesforce sandbox and connector over HTTPS."""
