@@ -60,21 +60,27 @@ class SandboxState:
         )
         self._db.execute("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER)")
         self._lock = threading.RLock()
+        self._depth = 0
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group several reads and writes atomically (re-entrant)."""
+        """Group several reads and writes atomically. Nested blocks join the outermost one:
+        only the outermost commits (or rolls back)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE") if not self._db.in_transaction else None
+            outermost = self._depth == 0
+            if outermost:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield
             except BaseException:
-                if self._db.in_transaction:
+                self._depth -= 1
+                if outermost:
                     self._db.execute("ROLLBACK")
                 raise
-            else:
-                if self._db.in_transaction:
-                    self._db.execute("COMMIT")
+            self._depth -= 1
+            if outermost:
+                self._db.execute("COMMIT")
 
     def next_id(self, name: str, start: int = 1) -> int:
         with self._lock:

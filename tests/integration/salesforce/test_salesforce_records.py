@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import cast
 
 import pytest
-from simple_salesforce.api import Salesforce
+from simple_salesforce.api import Salesforce, SFType
 
 from pshub.sandboxes.salesforce.schema import id18
 
 from .support import Sandbox
+
+
+def obj(client: Salesforce, name: str) -> SFType:
+    """``client.<name>``, typed: simple-salesforce builds sObject handles dynamically."""
+    return cast(SFType, getattr(client, name))
 
 
 @pytest.fixture
@@ -30,7 +36,7 @@ def sf(sandbox: Sandbox) -> Iterator[Salesforce]:
 def test_a_created_account_has_an_18_character_id_with_the_account_prefix(
     sf: Salesforce,
 ) -> None:
-    created = sf.Account.create({"Name": "Acme Holdings", "BillingCountry": "GB"})
+    created = obj(sf, "Account").create({"Name": "Acme Holdings", "BillingCountry": "GB"})
 
     assert created["success"] is True
     assert created["errors"] == []
@@ -40,9 +46,9 @@ def test_a_created_account_has_an_18_character_id_with_the_account_prefix(
 
 
 def test_a_record_can_be_read_back_by_its_15_character_id(sf: Salesforce) -> None:
-    created = sf.Account.create({"Name": "Acme Holdings"})
+    created = obj(sf, "Account").create({"Name": "Acme Holdings"})
 
-    record = sf.Account.get(created["id"][:15])
+    record = obj(sf, "Account").get(created["id"][:15])
 
     assert record["Id"] == created["id"]
     assert record["attributes"] == {
@@ -52,8 +58,8 @@ def test_a_record_can_be_read_back_by_its_15_character_id(sf: Salesforce) -> Non
 
 
 def test_an_update_answers_204_and_changes_the_record(sf: Salesforce) -> None:
-    account = sf.Account.create({"Name": "Acme"})["id"]
-    opp = sf.Opportunity.create(
+    account = obj(sf, "Account").create({"Name": "Acme"})["id"]
+    opp = obj(sf, "Opportunity").create(
         {
             "Name": "Deal",
             "AccountId": account,
@@ -64,9 +70,9 @@ def test_an_update_answers_204_and_changes_the_record(sf: Salesforce) -> None:
         }
     )["id"]
 
-    status = sf.Opportunity.update(opp, {"StageName": "Negotiation/Review"})
+    status = obj(sf, "Opportunity").update(opp, {"StageName": "Negotiation/Review"})
 
-    record = sf.Opportunity.get(opp)
+    record = obj(sf, "Opportunity").get(opp)
     assert status == 204
     assert opp.startswith("006")
     assert record["StageName"] == "Negotiation/Review"
@@ -74,8 +80,10 @@ def test_an_update_answers_204_and_changes_the_record(sf: Salesforce) -> None:
 
 
 def test_upsert_by_external_id_inserts_then_updates_without_a_duplicate(sf: Salesforce) -> None:
-    first = sf.Account.upsert("PSHub_Id__c/PSHUB-acc_1", {"Name": "Globex"}, raw_response=True)
-    second = sf.Account.upsert(
+    first = obj(sf, "Account").upsert(
+        "PSHub_Id__c/PSHUB-acc_1", {"Name": "Globex"}, raw_response=True
+    )
+    second = obj(sf, "Account").upsert(
         "PSHub_Id__c/PSHUB-acc_1", {"Name": "Globex Corp"}, raw_response=True
     )
 
@@ -99,16 +107,16 @@ def test_before_api_46_an_upsert_that_updates_answers_204(sandbox: Sandbox) -> N
         instance_url=sandbox.url, session_id=sandbox.token(), session=session, version="45.0"
     )
     try:
-        old.Account.upsert("PSHub_Id__c/X-1", {"Name": "Initech"})
-        status = old.Account.upsert("PSHub_Id__c/X-1", {"Name": "Initech Ltd"})
+        obj(old, "Account").upsert("PSHub_Id__c/X-1", {"Name": "Initech"})
+        status = obj(old, "Account").upsert("PSHub_Id__c/X-1", {"Name": "Initech Ltd"})
     finally:
         session.close()
     assert status == 204
 
 
 def test_a_deleted_record_answers_entity_is_deleted(sf: Salesforce, sandbox: Sandbox) -> None:
-    account = sf.Account.create({"Name": "Short-lived"})["id"]
-    sf.Account.delete(account)
+    account = obj(sf, "Account").create({"Name": "Short-lived"})["id"]
+    obj(sf, "Account").delete(account)
 
     answer = sandbox.http.get(
         f"/services/data/v59.0/sobjects/Account/{account}",
@@ -120,7 +128,7 @@ def test_a_deleted_record_answers_entity_is_deleted(sf: Salesforce, sandbox: San
 
 
 def test_line_items_compute_their_total_from_quantity_and_unit_price(sf: Salesforce) -> None:
-    opp = sf.Opportunity.create(
+    opp = obj(sf, "Opportunity").create(
         {
             "Name": "Deal",
             "StageName": "Prospecting",
@@ -129,7 +137,7 @@ def test_line_items_compute_their_total_from_quantity_and_unit_price(sf: Salesfo
         }
     )["id"]
 
-    line = sf.OpportunityLineItem.create(
+    line = obj(sf, "OpportunityLineItem").create(
         {"OpportunityId": opp, "Description": "Discovery", "Quantity": 3, "UnitPrice": "1000.10"}
     )["id"]
 

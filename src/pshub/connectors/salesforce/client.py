@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -209,6 +210,9 @@ class SalesforceConnector:
             except SalesforceExpiredSession:
                 return fn(self._client(refresh=True))  # one fresh token, then give up
         except (SalesforceError, requests.RequestException, ValueError) as exc:
+            # The failed call's frames hold the HTTP response and so its socket; drop them so
+            # a kept error (a retry loop, pytest.raises) does not keep the connection open.
+            traceback.clear_frames(exc.__traceback__)
             raise translate(
                 exc, operation=operation, record=record, retry_after=self._session.retry_after
             ) from exc

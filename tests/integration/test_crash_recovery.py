@@ -1,0 +1,131 @@
+"""The hub worker killed with SIGKILL mid-flow and restarted: the flow completes once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pshub.connectors.salesforce import SalesforceConnector
+from pshub.sandboxes.server import free_port
+from pshub.stack import Sandboxes, start_sandboxes
+from tests.integration.conftest import hub_settings_for
+from tests.integration.test_deal_to_project_http import ACCOUNT, LINES, deal, records
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Sandboxes, dict[str, str], int]]:
+    settings = hub_settings_for(db_url, tmp_path / "hub")
+    port = free_port()
+    boxes = start_sandboxes(settings, notify_url=f"http://127.0.0.1:{port}/webhooks/salesforce")
+    env = {
+        **os.environ,
+        "PSHUB_DATA_DIR": str(settings.data_dir),
+        "PSHUB_DATABASE_URL": settings.resolved_database_url(),
+        "PSHUB_DBOS_DATABASE_URL": settings.resolved_dbos_url(),
+        "PSHUB_SALESFORCE_URL": boxes.salesforce.url,
+        "PSHUB_SALESFORCE_CA_FILE": str(boxes.ca_file),
+        "PSHUB_KANTATA_URL": boxes.kantata.url,
+        "PSHUB_NETSUITE_URL": boxes.netsuite.url,
+        "PSHUB_STEP_RETRY_SECONDS": "2",
+    }
+    try:
+        yield boxes, env, port
+    finally:
+        boxes.stop()
+
+
+def start_hub(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pshub.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=log.open("a"), text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # the hub prints one JSON line once it serves
+    assert line, f"hub did not start; see {log}"
+    assert json.loads(line)["hub"].endswith(str(port))
+    return proc
+
+
+def flow(port: int, opp_id: str) -> dict[str, Any] | None:
+    response = httpx.get(f"http://127.0.0.1:{port}/flows/deal:salesforce:{opp_id}", timeout=10)
+    return response.json() if response.status_code == 200 else None
+
+
+def test_a_hub_killed_mid_flow_resumes_after_restart_without_duplicates(world, tmp_path) -> None:
+    boxes, env, port = world
+    log = tmp_path / "hub.log"
+    hub = start_hub(env, port, log)
+    try:
+        with boxes.admin("kantata") as admin:  # slow PSA: the kill lands while it is being written
+            admin.put("/_sandbox/faults", json={"latency_ms": 700}).raise_for_status()
+        sf = SalesforceConnector(boxes.salesforce.url, env.get("PSHUB_SALESFORCE_CLIENT_ID",
+                                 "pshub-demo-client"), "pshub-demo-secret",
+                                 ca_file=str(boxes.ca_file))
+        account_id = sf.create_account(ACCOUNT)
+        opp_id = sf.create_opportunity(deal(account_id), LINES)
+        sf.update_opportunity(opp_id, {"StageName": "Closed Won", "Probability": 100})
+        sf.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until the PSA project is being written
+            with boxes.admin("kantata") as admin:
+                if admin.get("/_sandbox/stats").json()["requests"] >= 2:
+                    break
+            time.sleep(0.05)
+        hub.send_signal(signal.SIGKILL)
+        hub.wait(timeout=10)
+        current = flow_status_from_db(env)
+        assert current == "running", f"the kill should land mid-flow, found {current!r}"
+        with boxes.admin("kantata") as admin:
+            admin.put("/_sandbox/faults", json={"latency_ms": 0}).raise_for_status()
+        hub = start_hub(env, port, log)
+        deadline = time.monotonic() + 90
+        result = None
+        while time.monotonic() < deadline:
+            result = flow(port, opp_id)
+            if result and result["status"] == "completed":
+                break
+            time.sleep(0.3)
+        assert result and result["status"] == "completed", log.read_text()[-3000:]
+        assert len(result["runs"]) == 1
+        assert len(records(boxes_stack(boxes), "netsuite", "customer")) == 1
+        assert len(records(boxes_stack(boxes), "netsuite", "job")) == 1
+        assert len(records(boxes_stack(boxes), "kantata", "workspaces")) == 1
+        assert len(records(boxes_stack(boxes), "kantata", "stories")) == 8
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        try:
+            hub.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+        if hub.stdout:
+            hub.stdout.close()
+
+
+def flow_status_from_db(env: dict[str, str]) -> str | None:
+    from sqlalchemy import select
+
+    from pshub.store.db import Database
+    from pshub.store.tables import FlowRun
+
+    db = Database(env["PSHUB_DATABASE_URL"], migrate=False)
+    try:
+        with db.session() as s:
+            return s.scalars(select(FlowRun.status)).first()
+    finally:
+        db.dispose()
+
+
+class boxes_stack:  # noqa: N801 - adapter so `records()` can read sandboxes without a hub
+    def __init__(self, boxes: Sandboxes) -> None:
+        self.sandboxes = boxes
