@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import signal
 import sys
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,8 +110,10 @@ def _print_demo(result: Any) -> None:
     for o in result.outcomes:
         if o.status == "completed":
             ids = o.system_ids
-            outcome = (f"[green]provisioned[/] PSA {ids.get('psa_project_id', '?')}"
-                       f" · ERP job {ids.get('erp_job_id', '?')}")
+            outcome = (
+                f"[green]provisioned[/] PSA {ids.get('psa_project_id', '?')}"
+                f" · ERP job {ids.get('erp_job_id', '?')}"
+            )
         else:
             outcome = f"[red]{o.status}[/]: {o.reason or ''}"
         table.add_row(o.name, o.entity, f"{o.currency} {Decimal(o.amount):,}", outcome)

@@ -49,7 +49,11 @@ def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Sandboxes, dict[str, st
 def start_hub(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "pshub.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=log.open("a"), text=True)
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log.open("a"),
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the hub prints one JSON line once it serves
     assert line, f"hub did not start; see {log}"
@@ -69,9 +73,12 @@ def test_a_hub_killed_mid_flow_resumes_after_restart_without_duplicates(world, t
     try:
         with boxes.admin("kantata") as admin:  # slow PSA: the kill lands while it is being written
             admin.put("/_sandbox/faults", json={"latency_ms": 700}).raise_for_status()
-        sf = SalesforceConnector(boxes.salesforce.url, env.get("PSHUB_SALESFORCE_CLIENT_ID",
-                                 "pshub-demo-client"), "pshub-demo-secret",
-                                 ca_file=str(boxes.ca_file))
+        sf = SalesforceConnector(
+            boxes.salesforce.url,
+            env.get("PSHUB_SALESFORCE_CLIENT_ID", "pshub-demo-client"),
+            "pshub-demo-secret",
+            ca_file=str(boxes.ca_file),
+        )
         account_id = sf.create_account(ACCOUNT)
         opp_id = sf.create_opportunity(deal(account_id), LINES)
         sf.update_opportunity(opp_id, {"StageName": "Closed Won", "Probability": 100})
@@ -126,6 +133,6 @@ def flow_status_from_db(env: dict[str, str]) -> str | None:
         db.dispose()
 
 
-class boxes_stack:  # noqa: N801 - adapter so `records()` can read sandboxes without a hub
+class boxes_stack:
     def __init__(self, boxes: Sandboxes) -> None:
         self.sandboxes = boxes

@@ -22,10 +22,17 @@ ACCOUNT = {"Name": "Globex UK Ltd", "BillingCountry": "GB"}
 
 def deal(account_id: str, **changes: Any) -> dict[str, Any]:
     fields = {
-        "Name": "Globex S/4 rollout", "AccountId": account_id, "StageName": "Negotiation/Review",
-        "Probability": 80, "Amount": "120000", "CurrencyIsoCode": "GBP",
-        "CloseDate": "2026-11-20", "Legal_Entity__c": "UK", "Service_Line__c": "ERP-IMPL",
-        "Billing_Model__c": "Fixed Fee Milestone", "Start_Date__c": "2026-12-01",
+        "Name": "Globex S/4 rollout",
+        "AccountId": account_id,
+        "StageName": "Negotiation/Review",
+        "Probability": 80,
+        "Amount": "120000",
+        "CurrencyIsoCode": "GBP",
+        "CloseDate": "2026-11-20",
+        "Legal_Entity__c": "UK",
+        "Service_Line__c": "ERP-IMPL",
+        "Billing_Model__c": "Fixed Fee Milestone",
+        "Start_Date__c": "2026-12-01",
         "End_Date__c": "2027-06-30",
     }
     fields.update(changes)
@@ -33,8 +40,12 @@ def deal(account_id: str, **changes: Any) -> dict[str, Any]:
 
 
 LINES = [
-    {"Description": "Design sign-off", "Quantity": 1, "UnitPrice": "40000",
-     "ServiceDate": "2027-01-15"},
+    {
+        "Description": "Design sign-off",
+        "Quantity": 1,
+        "UnitPrice": "40000",
+        "ServiceDate": "2027-01-15",
+    },
     {"Description": "Go-live", "Quantity": 1, "UnitPrice": "80000", "ServiceDate": "2027-06-15"},
 ]
 
@@ -117,7 +128,8 @@ def test_a_closed_won_event_delivered_five_times_creates_one_customer_project_an
     # The ids were written back to the opportunity in Salesforce.
     opp = stack.container.crm.query(  # type: ignore[attr-defined]
         f"SELECT PSA_Project_Id__c, ERP_Job_Id__c, ERP_Customer_Id__c, Provisioning_Status__c "
-        f"FROM Opportunity WHERE Id = '{opp_id}'")[0]
+        f"FROM Opportunity WHERE Id = '{opp_id}'"
+    )[0]
     result = flow["runs"][0]["result"]["system_ids"]
     assert opp["PSA_Project_Id__c"] == result["psa_project_id"]
     assert opp["ERP_Job_Id__c"] == result["erp_job_id"]

@@ -28,7 +28,7 @@ class RetryPolicy:
     def delay(self, attempt: int, error: TransientError) -> float:
         if isinstance(error, RateLimitedError) and error.retry_after is not None:
             return min(float(error.retry_after), self.max_delay * 4)
-        backoff = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        backoff: float = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return backoff * (1 + random.uniform(0, self.jitter))
 
 

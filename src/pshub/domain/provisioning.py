@@ -19,7 +19,6 @@ from pshub.domain.projects import Milestone, Project, ProjectTemplate, Task
 from pshub.domain.rates import RateCard
 from pshub.domain.sales import BillingModel, Opportunity
 
-
 _Add = Callable[[str, str, str], None]
 """``add(code, field, message)``: record a finding against the deal."""
 

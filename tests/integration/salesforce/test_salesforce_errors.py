@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 
 from pshub.connectors.errors import (
+    ConcurrencyLimitError,
     NotFoundError,
     RateLimitedError,
     RejectedError,
@@ -126,3 +128,24 @@ def test_an_unreachable_salesforce_raises_transient(sandbox: Sandbox) -> None:
         conn.get_account("001000000000000AAA")
 
     assert caught.value.code == "NETWORK"
+
+
+def test_the_concurrent_request_limit_raises_concurrency_limited(sandbox: Sandbox) -> None:
+    first, second = sandbox.connector(), sandbox.connector()
+    first.query("SELECT Id FROM Account")  # both hold a token before the limit is set
+    second.query("SELECT Id FROM Account")
+    sandbox.http.put("/_sandbox/faults", json={"latency_ms": 1000, "concurrency_limit": 1})
+    slow = threading.Thread(target=first.query, args=("SELECT Id FROM Account",))
+    slow.start()
+    try:
+        while sandbox.http.get("/_sandbox/stats").json()["inflight"] < 1:
+            threading.Event().wait(0.01)  # until the first request is being served
+        with pytest.raises(ConcurrencyLimitError) as caught:
+            second.query("SELECT Id FROM Account")
+    finally:
+        slow.join()
+        first.close()
+        second.close()
+
+    assert caught.value.code == "REQUEST_LIMIT_EXCEEDED"
+    assert caught.value.status == 403

@@ -239,16 +239,14 @@ class SalesforceConnector:
             "client_secret": self._client_secret,
         }
         try:
-            response = self._session.post(url, data=form)
-            body = response.json() if response.content else {}
+            with self._session.post(url, data=form) as response:  # closed: no socket kept
+                status = response.status_code
+                body = response.json() if response.content else {}
         except (requests.RequestException, ValueError) as exc:
             raise translate(exc, operation="token", retry_after=self._session.retry_after) from exc
-        if response.status_code != 200 or "access_token" not in body:
+        if status != 200 or "access_token" not in body:
             raise from_status(
-                response.status_code,
-                body,
-                operation="token",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                status, body, operation="token", retry_after=self._session.retry_after
             )
         return dict(body)
 

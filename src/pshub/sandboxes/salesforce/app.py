@@ -9,7 +9,7 @@ atlas.en-us.api_rest.meta): ``/services/data/vXX.X/`` resources "sObject Basic I
 (``DailyApiRequests``, 403 ``REQUEST_LIMIT_EXCEEDED`` "TotalRequests Limit exceeded.", the
 ``Sforce-Limit-Info: api-usage=n/max`` response header) and "Status Codes and Error Responses"
 (errors are a JSON array of ``{message, errorCode, fields}``). OAuth is in :mod:`.auth`, SOQL in
-:mod:`.soql`, change events in :mod:`.events`.
+:mod:`.soql` and :mod:`.query`, change events in :mod:`.events`.
 
 Admin routes, besides those of :func:`pshub.sandboxes.base.make_app`:
 ``PUT /_sandbox/notify`` ``{url, secret}``, ``GET /_sandbox/events``,
@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -36,14 +35,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from pshub.sandboxes.base import SandboxState, make_app
 from pshub.sandboxes.salesforce.auth import OAuthError, Sessions
 from pshub.sandboxes.salesforce.events import ChangeEvents, change_origin
+from pshub.sandboxes.salesforce.query import Cursors, add_query_routes
 from pshub.sandboxes.salesforce.records import Records, resolve
-from pshub.sandboxes.salesforce.schema import SalesforceApiError, make_id
-from pshub.sandboxes.salesforce.soql import parse
+from pshub.sandboxes.salesforce.schema import SalesforceApiError
 from pshub.sandboxes.salesforce.wire import error_response, fault_response, json_response
 
 _VERSION = re.compile(r"^\d{2}\.0$")
-_BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
-MAX_CURSORS = 200
 
 
 class _Api:
@@ -57,7 +54,6 @@ class _Api:
         self.events = events
         self.records = Records(state, events.on_change)
         self.daily_api_limit = daily_api_limit
-        self.cursors: OrderedDict[str, tuple[list[dict[str, Any]], int]] = OrderedDict()
 
     def count_request(self) -> int:
         """Count one API call against today's (UTC) allowance; return the count so far."""
@@ -313,59 +309,10 @@ def _data_router(api: _Api) -> APIRouter:
             return json_response(result, 201)
         return json_response(result, 200) if modern else Response(status_code=204)
 
+    cursors = Cursors(api.state)
     for path, deleted in (("query", False), ("queryAll", True)):
-        _add_query(router, api, path, deleted)
+        add_query_routes(router, api.records, cursors, path, deleted)
     return router
-
-
-def _add_query(router: APIRouter, api: _Api, path: str, include_deleted: bool) -> None:
-    @router.get(f"/{path}", name=path)
-    def query(version: str, request: Request, q: str = "") -> Response:
-        if not q.strip():
-            raise SalesforceApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        parsed = parse(q)
-        found = parsed.run(api.records.rows(parsed.sobject, include_deleted=include_deleted))
-        if not parsed.fields:
-            return json_response({"totalSize": len(found), "done": True, "records": []})
-        names = [f.name for f in parsed.fields]
-        rows = [api.records.render(parsed.sobject, r, version, names) for r in found]
-        match = _BATCH.search(request.headers.get("sforce-query-options", ""))
-        batch = min(2000, max(200, int(match.group(1)))) if match else 2000
-        return _page(api, path, version, rows, 0, batch)
-
-    @router.get(f"/{path}/{{locator}}", name=f"{path}_more")
-    def more(locator: str, version: str) -> Response:
-        key, _, offset = locator.rpartition("-")
-        cursor = api.cursors.get(key)
-        if cursor is None or not offset.isdigit():
-            raise SalesforceApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        rows, batch = cursor
-        return _page(api, path, version, rows, int(offset), batch, key)
-
-
-def _page(
-    api: _Api,
-    path: str,
-    version: str,
-    rows: list[dict[str, Any]],
-    offset: int,
-    batch: int,
-    key: str | None = None,
-) -> Response:
-    end = offset + batch
-    body: dict[str, Any] = {
-        "totalSize": len(rows),
-        "done": end >= len(rows),
-        "records": rows[offset:end],
-    }
-    if end < len(rows):
-        if key is None:
-            key = make_id("01g", api.state.next_id("query-locator"))
-            api.cursors[key] = (rows, batch)
-            while len(api.cursors) > MAX_CURSORS:
-                api.cursors.popitem(last=False)
-        body["nextRecordsUrl"] = f"/services/data/v{version}/{path}/{key}-{end}"
-    return json_response(body)
 
 
 def _add_admin(app: FastAPI, api: _Api) -> None:
