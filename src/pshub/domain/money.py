@@ -114,12 +114,17 @@ class Money(BaseModel):
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(amount=Decimal(0), currency=currency)
+        return cls(amount=Decimal(0), currency=check_currency(currency))
+
+    @classmethod
+    def _trusted(cls, amount: Decimal, currency: str) -> Money:
+        # Results of arithmetic on validated Money need no re-validation (month-end hot path).
+        return cls.model_construct(amount=amount, currency=currency)
 
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit."""
         q = quantum(self.currency)
-        return Money(amount=self.amount.quantize(q, rounding=ROUND_HALF_UP), currency=self.currency)
+        return Money._trusted(self.amount.quantize(q, rounding=ROUND_HALF_UP), self.currency)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -129,19 +134,19 @@ class Money(BaseModel):
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
-        return Money(amount=self.amount + other.amount, currency=self.currency)
+        return Money._trusted(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same(other)
-        return Money(amount=self.amount - other.amount, currency=self.currency)
+        return Money._trusted(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(amount=-self.amount, currency=self.currency)
+        return Money._trusted(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
         if isinstance(factor, float | bool):
             raise MoneyError("multiply money by a Decimal or int, never a float")
-        return Money(amount=self.amount * factor, currency=self.currency)
+        return Money._trusted(self.amount * factor, self.currency)
 
     __rmul__ = __mul__
 
@@ -208,7 +213,7 @@ def allocate(whole: Money, weights: Sequence[Decimal | int]) -> list[Money]:
     order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:short]:
         floors[i] += 1
-    return [Money(amount=Decimal(sign * f) * q, currency=whole.currency) for f in floors]
+    return [Money._trusted(Decimal(sign * f) * q, whole.currency) for f in floors]
 
 
 def parse_money(data: Any, field: str = "amount") -> Money:

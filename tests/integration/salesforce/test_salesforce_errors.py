@@ -149,3 +149,16 @@ def test_the_concurrent_request_limit_raises_concurrency_limited(sandbox: Sandbo
 
     assert caught.value.code == "REQUEST_LIMIT_EXCEEDED"
     assert caught.value.status == 403
+
+
+def test_the_limits_resource_and_header_report_the_daily_allowance(
+    start_sandbox: Callable[..., Sandbox],
+) -> None:
+    sandbox = start_sandbox(daily_api_limit=100)
+    auth = {"Authorization": f"Bearer {sandbox.token()}"}
+
+    answer = sandbox.http.get("/services/data/v59.0/limits", headers=auth)
+
+    assert answer.json()["DailyApiRequests"] == {"Max": 100, "Remaining": 99}
+    assert answer.headers["Sforce-Limit-Info"] == "api-usage=1/100"
+    assert sandbox.http.get("/_sandbox/limits").json() == {"daily_api_limit": 100, "used_today": 1}

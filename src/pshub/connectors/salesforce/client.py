@@ -239,9 +239,7 @@ class SalesforceConnector:
             "client_secret": self._client_secret,
         }
         try:
-            with self._session.post(url, data=form) as response:  # closed: no socket kept
-                status = response.status_code
-                body = response.json() if response.content else {}
+            status, body = self._post_form(url, form)
         except (requests.RequestException, ValueError) as exc:
             raise translate(exc, operation="token", retry_after=self._session.retry_after) from exc
         if status != 200 or "access_token" not in body:
@@ -249,6 +247,11 @@ class SalesforceConnector:
                 status, body, operation="token", retry_after=self._session.retry_after
             )
         return dict(body)
+
+    def _post_form(self, url: str, form: dict[str, str]) -> tuple[int, Any]:
+        # A helper frame, so no raised error's traceback keeps the response (and its socket).
+        with self._session.post(url, data=form) as response:
+            return response.status_code, response.json() if response.content else {}
 
     def _checked_id(self, value: str, operation: str) -> str:
         if not _ID.match(value or ""):

@@ -4,6 +4,12 @@ Each :class:`RecordType` lists its body fields (kind, label, required, reference
 its record rules (functions over the merged record). :func:`check_fields` turns a request body
 into stored values, or the NetSuite error details that refuse it. Later record types (time
 bills, invoices, journal entries ...) register themselves the same way.
+
+Kinds: ``decimal`` fields hold exact amounts (``Decimal``; JSON numbers are parsed exactly);
+``sublist`` fields hold lines in the REST shape ``{"items": [{...}, ...]}``, each line
+checked against ``FieldSpec.lines``; a sublist in a body replaces the stored lines (as
+NetSuite's ``replace=<sublist>`` query parameter does). ``computed`` fields are answered by
+the sandbox (``status``, ``amountRemaining`` ...) and ignored when a client sends them back.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from pshub.sandboxes.netsuite.errors import ErrorDetail
 
-FieldKind = Literal["string", "email", "bool", "date", "ref", "number"]
+FieldKind = Literal["string", "email", "bool", "date", "ref", "number", "decimal", "sublist"]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Body keys a client may send back from a GET without meaning to change them.
 IGNORED_KEYS = frozenset({"links", "dateCreated", "lastModifiedDate"})
@@ -39,6 +46,9 @@ class FieldSpec:
     ref: str | None = None  # record type a reference must point at; None accepts any id
     max_length: int | None = None
     unique: bool = False  # no two records of the type may share a value
+    lines: Mapping[str, FieldSpec] | None = None  # the line fields of a sublist
+    computed: bool = False  # set by the sandbox; ignored in request bodies
+    indexed: bool = False  # kept in the field index (references always are)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class RuleContext:
 
 Rule = Callable[[RuleContext], list[ErrorDetail]]
 Defaulter = Callable[[dict[str, Any], Lookup], None]
+Guard = Callable[[dict[str, Any], Mapping[str, Any]], list[ErrorDetail]]  # (stored, body)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,8 @@ class RecordType:
     read_only: bool = False
     defaults: tuple[Defaulter, ...] = ()
     rules: tuple[Rule, ...] = ()
+    guards: tuple[Guard, ...] = ()  # checks of an update against the stored record
+    after_save: tuple[Effect, ...] = ()  # effects on other records, in the same transaction
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,6 +84,19 @@ class RecordType:
 
     def references(self) -> list[FieldSpec]:
         return [f for f in self.fields.values() if f.kind == "ref"]
+
+    def indexed(self) -> list[str]:
+        """Fields kept in the field index: references and flagged fields."""
+        return [f.name for f in self.fields.values() if f.kind == "ref" or f.indexed]
+
+
+class Writer(Lookup, Protocol):
+    """What after-save effects may do: read, and rewrite other records."""
+
+    def replace(self, rtype: str, record: dict[str, Any]) -> None: ...
+
+
+Effect = Callable[[dict[str, Any], dict[str, Any] | None, Writer], None]  # (saved, before)
 
 
 REGISTRY: dict[str, RecordType] = {}
@@ -117,8 +143,13 @@ def check_fields(
                 )
             )
             continue
+        if spec.computed:
+            continue
         if raw is None:
             values[name] = None
+            continue
+        if spec.kind == "sublist":
+            values[name] = _sublist(spec, raw, errors)
             continue
         value = _coerce(spec, raw)
         if value is _BAD:
@@ -126,6 +157,56 @@ def check_fields(
         else:
             values[name] = value
     return values, errors
+
+
+def _sublist(spec: FieldSpec, raw: Any, errors: list[ErrorDetail]) -> dict[str, Any]:
+    """``{"items": [...]}`` -> checked lines; errors point at ``<sublist>.items[i].<field>``."""
+    items = raw.get("items") if isinstance(raw, dict) else None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        errors.append(invalid(spec.name, raw))
+        return {"items": []}
+    lines = []
+    for n, item in enumerate(items):
+        line: dict[str, Any] = {}
+        for name, value in item.items():
+            where = f"{spec.name}.items[{n}].{name}"
+            line_spec = (spec.lines or {}).get(name)
+            if name in IGNORED_KEYS or (line_spec is not None and line_spec.computed):
+                continue
+            if line_spec is None:
+                errors.append(
+                    ErrorDetail(
+                        f"Error while accessing a resource. Invalid field name '{name}' "
+                        f"for sublist {spec.name}.",
+                        "INVALID_CONTENT",
+                        path=where,
+                    )
+                )
+                continue
+            coerced = None if value is None else _coerce(line_spec, value)
+            if coerced is _BAD:
+                errors.append(invalid(where, value))
+            elif coerced is not None:
+                line[name] = coerced
+        lines.append(line)
+    return {"items": lines}
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """An exact number from a JSON number (parsed as Decimal), an int or a numeric string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal | int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return result if result.is_finite() else None
+    return None
 
 
 _BAD = object()
@@ -140,8 +221,11 @@ def _coerce(spec: FieldSpec, raw: Any) -> Any:
     if spec.kind == "bool":
         return raw if isinstance(raw, bool) else _BAD
     if spec.kind == "number":
-        ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+        ok = isinstance(raw, int | float | Decimal) and not isinstance(raw, bool)
         return raw if ok else _BAD
+    if spec.kind == "decimal":
+        number = to_decimal(raw)
+        return _BAD if number is None else number
     if not isinstance(raw, str):
         return _BAD
     if spec.kind == "date":
@@ -172,6 +256,7 @@ def check_record(ctx: RuleContext) -> list[ErrorDetail]:
         for f in ctx.rtype.references()
         if f.ref and rec.get(f.name) and ctx.store.get(f.ref, rec[f.name]["id"]) is None
     ]
+    errors += _line_references(ctx)
     errors += _uniqueness(ctx)
     if errors:
         return errors
@@ -198,4 +283,17 @@ def _uniqueness(ctx: RuleContext) -> list[ErrorDetail]:
                     path=spec.name,
                 )
             )
+    return errors
+
+
+def _line_references(ctx: RuleContext) -> list[ErrorDetail]:
+    errors = []
+    for spec in ctx.rtype.fields.values():
+        if spec.kind != "sublist" or not ctx.record.get(spec.name):
+            continue
+        for n, line in enumerate(ctx.record[spec.name]["items"]):
+            for line_spec in (spec.lines or {}).values():
+                ref = line.get(line_spec.name)
+                if line_spec.ref and ref and ctx.store.get(line_spec.ref, ref["id"]) is None:
+                    errors.append(invalid(f"{spec.name}.items[{n}].{line_spec.name}", ref["id"]))
     return errors

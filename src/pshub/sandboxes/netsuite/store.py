@@ -3,7 +3,11 @@
 Records live in :class:`~pshub.sandboxes.base.SandboxState`, one collection per record type
 (``customer``, ``job`` ...), keyed by internal id; ``_eid.<type>`` maps external ids to internal
 ids. Rendering follows NetSuite Help "Getting a Record Instance" and "Collection Paging":
-every record and reference carries ``links``; references are ``{"id", "refName"}`` objects.
+every record and reference carries ``links``; references are ``{"id", "refName"}`` objects;
+sublists are a link unless ``expandSubResources=true`` (then ``{"links", "items"}``). Fields
+whose name starts with ``_`` are the sandbox's bookkeeping and never rendered. Reads by type
+and by indexed field go through :mod:`.index`, so no request scans a whole collection except
+a ``q`` filter on a field that is not indexed.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from urllib.parse import urlencode
 
 from pshub.sandboxes.base import SandboxState
 from pshub.sandboxes.netsuite.errors import ErrorDetail, NsError
+from pshub.sandboxes.netsuite.index import RecordIndex
 from pshub.sandboxes.netsuite.query import compile_query
 from pshub.sandboxes.netsuite.records import (
     REGISTRY,
+    FieldSpec,
     RecordType,
     RuleContext,
     check_fields,
     check_record,
+    to_decimal,
 )
 
 FIRST_ENTITY_ID = 101
@@ -39,13 +46,25 @@ class RecordStore:
     def __init__(self, state: SandboxState, clock: Callable[[], float] = time.time) -> None:
         self.state = state
         self.clock = clock
+        self.index = RecordIndex(state)
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rtype: str, rid: str) -> dict[str, Any] | None:
         return self.state.get(rtype, rid)
 
     def find(self, rtype: str, **equals: Any) -> list[dict[str, Any]]:
-        return self.state.find(rtype, **equals)
+        """Records whose fields equal the values; an index lookup when a field is indexed."""
+        kind = REGISTRY.get(rtype)
+        indexed = [k for k in equals if kind is not None and k in kind.indexed()]
+        if not indexed:
+            return self.state.find(rtype, **equals)
+        found = (
+            self.get(rtype, rid) for rid in self.index.ids(rtype, indexed[0], equals[indexed[0]])
+        )
+        return [r for r in found if r and all(r.get(k) == v for k, v in equals.items())]
+
+    def now(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def by_external_id(self, rtype: str, eid: str) -> dict[str, Any] | None:
         entry = self.state.get(_index(rtype), eid)
@@ -88,6 +107,8 @@ class RecordStore:
                     path="id",
                 )
             )
+        for guard in rtype.guards if existing else ():
+            errors += guard(existing or {}, body)
         if errors:
             raise NsError(400, errors)
         with self.state.transaction():
@@ -129,6 +150,7 @@ class RecordStore:
                     "This record cannot be deleted because it has dependent records.",
                 )
             self.state.delete(rtype.name, record["id"])
+            self.index.drop(rtype.name, record["id"])
             if record.get("externalId"):
                 self.state.delete(_index(rtype.name), record["externalId"])
 
@@ -142,7 +164,7 @@ class RecordStore:
     def _save(
         self, rtype: RecordType, record: dict[str, Any], existing: dict[str, Any] | None
     ) -> str:
-        now = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = self.now()
         if existing is None:
             record["id"] = str(self.state.next_id(rtype.sequence, start=FIRST_ENTITY_ID))
             record["dateCreated"] = now
@@ -153,7 +175,16 @@ class RecordStore:
         if record.get("externalId"):
             self.state.put(_index(rtype.name), record["externalId"], {"id": record["id"]})
         self.state.put(rtype.name, record["id"], record)
+        self.index.put(rtype.name, record["id"], record, rtype.indexed())
+        for effect in rtype.after_save:
+            effect(record, existing, self)
         return str(record["id"])
+
+    def replace(self, rtype: str, record: dict[str, Any]) -> None:
+        """Store a record computed by the sandbox itself (balances, statuses), unvalidated."""
+        record["lastModifiedDate"] = self.now()
+        self.state.put(rtype, record["id"], record)
+        self.index.put(rtype, record["id"], record, REGISTRY[rtype].indexed())
 
     def _external_id_clash(
         self, rtype: RecordType, record: dict[str, Any], rid: str | None
@@ -179,13 +210,35 @@ class RecordStore:
         return False
 
     # -- rendering ---------------------------------------------------------------------
-    def render(self, rtype: RecordType, record: dict[str, Any], base: str) -> dict[str, Any]:
+    def render(
+        self, rtype: RecordType, record: dict[str, Any], base: str, *, expand: bool = False
+    ) -> dict[str, Any]:
         """A record as GET returns it: links, scalar fields, references with refName."""
-        out: dict[str, Any] = {"links": [_self(base, rtype.name, record["id"])]}
+        href = _self(base, rtype.name, record["id"])
+        out: dict[str, Any] = {"links": [href]}
         for name, value in record.items():
             spec = rtype.fields.get(name)
-            out[name] = self._reference(spec.ref, value, base) if spec and spec.ref else value
+            if name.startswith("_"):
+                continue
+            if spec is not None and spec.kind == "sublist":
+                link = {"rel": "self", "href": f"{href['href']}/{name}"}
+                lines = value.get("items", []) if expand else None
+                out[name] = {"links": [link]}
+                if lines is not None:
+                    out[name]["items"] = [self._line(spec, line, base) for line in lines]
+                continue
+            out[name] = self._value(spec, value, base)
         return out
+
+    def _line(self, spec: FieldSpec, line: dict[str, Any], base: str) -> dict[str, Any]:
+        return {k: self._value((spec.lines or {}).get(k), v, base) for k, v in line.items()}
+
+    def _value(self, spec: FieldSpec | None, value: Any, base: str) -> Any:
+        if spec is not None and spec.ref and isinstance(value, dict):
+            return self._reference(spec.ref, value, base)
+        if spec is not None and spec.kind == "decimal":
+            return to_decimal(value)
+        return value
 
     def _reference(self, target: str, value: dict[str, str], base: str) -> dict[str, Any]:
         ref: dict[str, Any] = {"links": [_self(base, target, value["id"])], "id": value["id"]}
@@ -198,15 +251,14 @@ class RecordStore:
         self, rtype: RecordType, base: str, *, limit: int, offset: int, q: str | None
     ) -> dict[str, Any]:
         """One page of a collection: ``links, count, hasMore, items, offset, totalResults``."""
-        records = self.state.all(rtype.name)
         if q:
-            matches = compile_query(q, {"id", *rtype.fields})
-            records = [r for r in records if matches(r)]
-        total = len(records)
-        items = [
-            {"links": [_self(base, rtype.name, r["id"])], "id": r["id"]}
-            for r in records[offset : offset + limit]
-        ]
+            matches = compile_query(q, {"id", "externalId", "lastModifiedDate", *rtype.fields})
+            records = [r for r in self.state.all(rtype.name) if matches(r)]
+            total, window = len(records), records[offset : offset + limit]
+        else:
+            total = self.state.count(rtype.name)
+            window = self.index.page(rtype.name, limit, offset)
+        items = [{"links": [_self(base, rtype.name, r["id"])], "id": r["id"]} for r in window]
         has_more = offset + limit < total
         return {
             "links": _page_links(base, rtype.name, limit, offset, total, q),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import pshub.store.ops_tables  # noqa: F401  (console tables and indexes on Base.metadata)
 from pshub.store.tables import Base
 
 config = context.config
