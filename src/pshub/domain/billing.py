@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pshub.domain.delivery import ExpenseEntry, TimeEntry
 from pshub.domain.findings import Finding, Severity
 from pshub.domain.money import Money
 from pshub.domain.rates import RateCard
@@ -345,3 +346,25 @@ def held_value(findings: Iterable[Finding]) -> dict[str, Money]:
             totals[f.amount.currency] = totals.get(f.amount.currency,
                                                    Money.zero(f.amount.currency)) + f.amount
     return totals
+
+
+def work_item_from_time(entry: TimeEntry, *, on_hold: bool = False,
+                        hold_reason: str | None = None) -> WorkItem:
+    """The billing view of a PSA time entry."""
+    return WorkItem(kind=WorkKind.TIME, source_id=entry.source_id, version=entry.version,
+                    project_id=entry.project_source_id, consultant_id=entry.user_source_id,
+                    role=entry.role, work_date=entry.work_date, hours=entry.hours,
+                    billable=entry.billable, approved=entry.approved,
+                    approved_at=entry.approved_at, on_hold=on_hold, hold_reason=hold_reason,
+                    notes=entry.notes or None)
+
+
+def work_item_from_expense(entry: ExpenseEntry, *, on_hold: bool = False,
+                           hold_reason: str | None = None) -> WorkItem:
+    """The billing view of a PSA expense."""
+    return WorkItem(kind=WorkKind.EXPENSE, source_id=entry.source_id, version=entry.version,
+                    project_id=entry.project_source_id, consultant_id=entry.user_source_id,
+                    work_date=entry.work_date, amount=entry.amount, category=entry.category,
+                    billable=entry.billable, approved=entry.approved,
+                    approved_at=entry.approved_at, on_hold=on_hold, hold_reason=hold_reason,
+                    notes=entry.notes or None)

@@ -5,7 +5,7 @@
         └────reverse─────┘   (an edit or un-approval after posting: reverse, then post anew)
 
 A line is never billed twice: at most one posting is live at any time, a version is posted at
-most once, and the net invoiced amount (invoiced − credited) never exceeds the line's value.
+most once, and the net invoiced amount (invoiced - credited) never exceeds the line's value.
 Each transition returns the ledger entries to append (append-only; a correction is a reversal).
 """
 
@@ -49,7 +49,7 @@ class SourceLine:
     state: LineState = LineState.UNBILLED
     version: int | None = None  # version of the live posting / invoice
     amount: Money | None = None  # value of the live posting / invoice
-    net_invoiced: Money | None = None  # invoiced − credited, over the line's whole life
+    net_invoiced: Money | None = None  # invoiced - credited, over the line's whole life
     highest_version: int = 0
 
 

@@ -6,6 +6,8 @@ only :mod:`pshub.connectors.errors`. In-memory fakes for tests implement the sam
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -78,4 +80,57 @@ class ErpPort(Protocol):
 
     def upsert_job(self, project: Project, customer_erp_id: str, entity: LegalEntity) -> str:
         """Create or update the job (project) under the customer; returns its internal id."""
+        ...
+
+
+class ErpBillingLine(BaseModel):
+    """One billable (or cost-only) transaction line for the ERP, keyed by its external id.
+
+    ``action`` "reverse" cancels the posting named by ``reverses`` (an edit or un-approval
+    after posting); the ERP connector chooses the vendor's practice for it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    external_id: str
+    action: str  # post | reverse
+    kind: str  # time | expense
+    reverses: str | None = None  # external id of the posting a reversal cancels
+    customer_id: str
+    job_id: str
+    subsidiary_id: str
+    employee: str | None
+    work_date: date
+    posting_date: date
+    period: str
+    hours: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    cost: Decimal | None
+    currency: str
+    billable: bool
+    tax_code: str
+    memo: str
+
+
+class ErpPostResult(BaseModel):
+    """The ERP's answer for one line: its record id, or why it was refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    ok: bool
+    erp_id: str | None = None
+    error: str | None = None
+    fields: tuple[str, ...] = ()
+
+
+class ErpBillingPort(Protocol):
+    """The ERP side of time-to-bill: billable time and expense transactions, in batches."""
+
+    system: str
+
+    def post_billing_lines(self, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
+        """Upsert a batch by external id; one result per line, a bad line refuses only itself."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -158,3 +158,139 @@ class FlowRun(Base):
         Index("ix_flow_runs_correlation", "correlation_id"),
         Index("ix_flow_runs_flow_status", "flow", "status"),
     )
+
+
+# --- time-to-bill ------------------------------------------------------------------------------
+
+
+class WorkItemRow(Base):
+    """The latest known version of each time entry / expense from the PSA."""
+
+    __tablename__ = "work_items"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[str] = mapped_column(String(80))  # PSA project id
+    approved: Mapped[bool]
+    approved_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))  # pending | held | planned | done | error
+    body: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_work_items_status_project", "status", "project_id"),)
+
+
+class BillingBatch(Base):
+    __tablename__ = "billing_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(80))
+    legal_entity: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))  # planned | posted | partial
+    line_count: Mapped[int] = mapped_column(Integer)
+    workflow_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_billing_batches_status", "status"),)
+
+
+class BillingLineRow(Base):
+    """A priced line waiting for, or done with, its ERP posting (one per line key)."""
+
+    __tablename__ = "billing_lines"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(80))
+    source_key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))  # post | reverse
+    project_id: Mapped[str] = mapped_column(String(80))
+    legal_entity: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))  # planned | posted | rejected
+    erp_id: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    posting_date: Mapped[date | None]  # the business date of the ERP transaction
+    body: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_billing_lines_batch", "batch_id"),
+                      Index("ix_billing_lines_source", "source_key"))
+
+
+class BillingState(Base):
+    """Current state of each source line, folded from the ledger (kept in the same commit)."""
+
+    __tablename__ = "billing_state"
+
+    source_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[Decimal | None]
+    net_invoiced: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    highest_version: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class BillingLedgerEntry(Base):
+    """Append-only billing ledger; (source, seq) is unique so no entry is written twice."""
+
+    __tablename__ = "billing_ledger"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    source_key: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("source_key", "seq", name="uq_billing_ledger_seq"),)
+
+
+class BillingHold(Base):
+    __tablename__ = "billing_holds"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(10))  # project | entry
+    target: Mapped[str] = mapped_column(String(100))  # PSA project id, or "<kind>:<source id>"
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(80))
+    set_at: Mapped[datetime]
+    lifted_by: Mapped[str | None] = mapped_column(String(80))
+    lifted_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_billing_holds_target", "scope", "target"),)
+
+
+class PollCursor(Base):
+    __tablename__ = "poll_cursors"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class PeriodLock(Base):
+    """A closed period per legal entity; later events go to the next open period."""
+
+    __tablename__ = "period_locks"
+
+    legal_entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    closed_at: Mapped[datetime]
+    closed_by: Mapped[str] = mapped_column(String(80))
+    reopened_at: Mapped[datetime | None]
+    reopened_by: Mapped[str | None] = mapped_column(String(80))

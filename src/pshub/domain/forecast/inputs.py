@@ -80,9 +80,7 @@ class ContractForecastInput(BaseModel):
             raise ValueError(f"contract {self.id}: end_date is before start_date")
         plan = [(month_index(p.month), p.cumulative_percent) for p in self.percent_complete_plan]
         if plan != sorted(plan) or len({m for m, _ in plan}) != len(plan):
-            raise ValueError(
-                f"contract {self.id}: percent_complete_plan must rise month by month"
-            )
+            raise ValueError(f"contract {self.id}: percent_complete_plan must rise month by month")
         return self
 
     @property
