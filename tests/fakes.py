@@ -78,3 +78,31 @@ class FakeErp:
     def upsert_job(self, project: Project, customer_erp_id: str, entity: LegalEntity) -> str:
         self.jobs[project.id] = (project, customer_erp_id)
         return str(list(self.jobs).index(project.id) + 500)
+
+
+class FakeErpBilling:
+    """An ERP billing port that keeps postings by external id (an upsert, like the vendor)."""
+
+    system = "netsuite"
+
+    def __init__(self, reject_memo: str | None = None) -> None:
+        from pshub.flows.ports import ErpBillingLine
+
+        self.postings: dict[str, ErpBillingLine] = {}
+        self.requests = 0
+        self.reject_memo = reject_memo
+
+    def post_billing_lines(self, lines):  # type: ignore[no-untyped-def]
+        from pshub.flows.ports import ErpPostResult
+
+        self.requests += 1
+        results = []
+        for line in lines:
+            if self.reject_memo and self.reject_memo in line.memo:
+                results.append(ErpPostResult(key=line.key, ok=False, error="item: invalid",
+                                             fields=("item",)))
+                continue
+            self.postings[line.external_id] = line
+            results.append(ErpPostResult(key=line.key, ok=True,
+                                         erp_id=str(list(self.postings).index(line.external_id))))
+        return results

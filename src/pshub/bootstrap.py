@@ -13,7 +13,7 @@ from typing import Any
 
 from dbos import DBOS, DBOSConfig
 
-from pshub.flows.ports import CrmPort, ErpPort, PsaPort
+from pshub.flows.ports import CrmPort, ErpBillingPort, ErpPort, PsaPort
 from pshub.policy import Policy, load_policy
 from pshub.settings import Settings
 from pshub.store.db import Database
@@ -21,6 +21,11 @@ from pshub.store.db import Database
 QUEUES: dict[str, dict[str, Any]] = {
     # One queue per flow; concurrency bounds how many run at once in one worker.
     "deal_to_project": {"worker_concurrency": 8, "polling_interval_sec": 0.1},
+    # Billing runs plan one at a time (a run sees every earlier run's batches)...
+    "time_to_bill": {"global_concurrency": 1, "polling_interval_sec": 0.1},
+    # ...and post in parallel: more workflows than the ERP allows requests, so its shared
+    # concurrency budget is always full; the connector never exceeds it.
+    "erp_postings": {"worker_concurrency": 10, "polling_interval_sec": 0.05},
 }
 
 
@@ -32,6 +37,14 @@ class Container:
     psa: PsaPort
     erp: ErpPort
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def erp_billing(self) -> ErpBillingPort:
+        """The ERP's billing side: the ERP connector itself unless a separate port is set."""
+        port = self.extras.get("erp_billing", self.erp)
+        if not hasattr(port, "post_billing_lines"):
+            raise RuntimeError(f"{type(port).__name__} cannot post billing lines")
+        return port  # type: ignore[no-any-return]
 
     def policy(self) -> Policy:
         """Policy is read fresh each time: a fixed mapping takes effect on the next retry."""
@@ -107,7 +120,8 @@ def build(
 
 def launch(built: Container) -> None:
     """Start DBOS on the configured system database and register the flows' queues."""
-    import pshub.flows.deal_to_project  # noqa: F401  (registers the workflows)
+    import pshub.flows.deal_to_project
+    import pshub.flows.time_to_bill  # noqa: F401
 
     config: DBOSConfig = {
         "name": built.settings.app_name,

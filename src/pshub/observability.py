@@ -247,6 +247,31 @@ def vendor_call(vendor: str, method: str, url: str) -> Iterator[dict[str, str]]:
 def _count(vendor: str, status: str, started: float) -> None:
     VENDOR_CALLS.labels(vendor, status).inc()
     VENDOR_LATENCY.labels(vendor).observe(time.perf_counter() - started)
+    if status == "error" or (status.isdigit() and int(status) >= 400):
+        with _state_lock:
+            state = VENDOR_STATE.setdefault(vendor, {})
+            state["last_error"] = {"status": status, "at": time.time()}
+
+
+# Limit headers vendors send back, kept per vendor for the connectors page.
+LIMIT_HEADERS = (
+    "sforce-limit-info",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "retry-after",
+)
+VENDOR_STATE: dict[str, dict[str, Any]] = {}
+_state_lock = threading.Lock()
+
+
+def note_response(vendor: str, status: int, headers: Mapping[str, str]) -> None:
+    """Remember the last status and limit headers a vendor answered with."""
+    seen = {h: headers[h] for h in LIMIT_HEADERS if h in headers}
+    with _state_lock:
+        state = VENDOR_STATE.setdefault(vendor, {})
+        state["last_status"], state["last_at"] = status, time.time()
+        state.setdefault("limits", {}).update(seen)
 
 
 class TraceMiddleware:
@@ -292,6 +317,7 @@ class TracingTransport(httpx.BaseTransport):
                 request.headers["traceparent"] = headers["traceparent"]
             response = self.inner.handle_request(request)
             headers["_status"] = str(response.status_code)
+            note_response(self.vendor, response.status_code, response.headers)
             return response
 
     def close(self) -> None:
@@ -320,6 +346,7 @@ def instrument_requests(session: Any, vendor: str) -> None:
                     request.headers["traceparent"] = headers["traceparent"]
                 response = self.inner.send(request, *args, **kwargs)
                 headers["_status"] = str(response.status_code)
+                note_response(vendor, response.status_code, response.headers)
                 return response
 
         def close(self) -> None:
@@ -361,6 +388,7 @@ _current_db: list[Any] = [None]
 def install(app: Any, c: Any) -> None:
     """Wire logs, traces and flow metrics for the hub ``app`` built on container ``c``."""
     global _flow_metrics
+    configure_logging(c.settings.log_level)
     _current_db[0] = c.db
     set_workflow_resolver(lambda wid: _correlation_of(c, wid))
     if _flow_metrics is None:

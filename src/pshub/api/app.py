@@ -6,13 +6,14 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
-from pshub import signing, telemetry
+from pshub import observability, signing, telemetry
+from pshub.api.ops import install_ops
 from pshub.api.schemas import (
     ErrorBody,
     ExceptionPublic,
@@ -21,7 +22,9 @@ from pshub.api.schemas import (
     RunPublic,
     WebhookAccepted,
 )
+from pshub.api.security import Principal, install_security, metrics_guard, require
 from pshub.bootstrap import Container
+from pshub.console import mount_console
 from pshub.domain.money import Money
 from pshub.flows import ingest
 from pshub.store import repos
@@ -79,7 +82,11 @@ def create_app(c: Container) -> FastAPI:
         # Database and DBOS calls block: run them off the event loop.
         return await run_in_threadpool(_salesforce, c, body, request.headers.get(signing.HEADER))
 
-    @app.get("/flows/{correlation_id:path}", response_model=FlowPublic)
+    @app.get(
+        "/flows/{correlation_id:path}",
+        response_model=FlowPublic,
+        dependencies=[Depends(require("read"))],
+    )
     def get_flow(correlation_id: str) -> FlowPublic:
         with c.db.session() as s:
             runs = repos.runs_for(s, correlation_id)
@@ -132,7 +139,11 @@ def create_app(c: Container) -> FastAPI:
                 exceptions=[exception_public(e) for e in excs],
             )
 
-    @app.get("/exceptions", response_model=list[ExceptionPublic])
+    @app.get(
+        "/exceptions",
+        response_model=list[ExceptionPublic],
+        dependencies=[Depends(require("read"))],
+    )
     def list_exceptions(
         status: Annotated[str | None, Query(pattern="^(open|retrying|resolved)$")] = "open",
         flow: str | None = None,
@@ -153,7 +164,11 @@ def create_app(c: Container) -> FastAPI:
             )
             return [exception_public(r) for r in rows]
 
-    @app.get("/exceptions/{exception_id}", response_model=ExceptionPublic)
+    @app.get(
+        "/exceptions/{exception_id}",
+        response_model=ExceptionPublic,
+        dependencies=[Depends(require("read"))],
+    )
     def get_exception(exception_id: int) -> ExceptionPublic:
         with c.db.session() as s:
             row = repos.get_exception(s, exception_id)
@@ -162,9 +177,11 @@ def create_app(c: Container) -> FastAPI:
             return exception_public(row)
 
     @app.post("/exceptions/{exception_id}/retry", status_code=202)
-    def retry_exception(exception_id: int) -> dict[str, Any]:
+    def retry_exception(
+        exception_id: int, who: Annotated[Principal, Depends(require("operate"))]
+    ) -> dict[str, Any]:
         try:
-            return ingest.retry_exception(c, exception_id, actor="api")
+            return ingest.retry_exception(c, exception_id, actor=who.name)
         except LookupError as exc:
             raise HTTPException(404, str(exc)) from exc
         except ValueError as exc:
@@ -176,10 +193,16 @@ def create_app(c: Container) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": c.db.engine.dialect.name}
 
-    @app.get("/metrics")
+    @app.get("/metrics", dependencies=[Depends(metrics_guard)])
     def metrics() -> Response:
         return Response(generate_latest(telemetry.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    # Console, access control, operator actions and telemetry (pshub.console, api.security,
+    # api.ops, observability): /webhooks, /healthz and /metrics stay without user auth.
+    install_security(app, c)
+    install_ops(app, c)
+    mount_console(app, c)
+    observability.install(app, c)
     return app
 
 

@@ -110,8 +110,10 @@ class BillingCalendar(BaseModel):
         own = self.periods[index]
         note = None
         if approved_at > own.cutoff:
-            note = (f"approved {approved_at:%Y-%m-%d %H:%M} UTC after the {own.label} cutoff "
-                    f"({own.cutoff:%Y-%m-%d %H:%M} UTC)")
+            note = (
+                f"approved {approved_at:%Y-%m-%d %H:%M} UTC after the {own.label} cutoff "
+                f"({own.cutoff:%Y-%m-%d %H:%M} UTC)"
+            )
             index += 1
         while index < len(self.periods) and self.periods[index].closed:
             note = note or f"period {own.label} is closed"
@@ -201,25 +203,46 @@ def price_work(
         hold = _hold_reason(item, project)
         if hold is not None:
             held.append(item)
-            findings.append(_finding("billing.hold", f"{item.kind.value}.hold", hold, item,
-                                     value[1], Severity.WARNING))
+            findings.append(
+                _finding(
+                    "billing.hold",
+                    f"{item.kind.value}.hold",
+                    hold,
+                    item,
+                    value[1],
+                    Severity.WARNING,
+                )
+            )
             continue
         assert item.approved_at is not None
         period, note = calendar.place(item.work_date, item.approved_at)
         if period is None:
-            findings.append(_finding("billing.no_open_period", f"{item.kind.value}.work_date",
-                                     note or f"no billing period covers {item.work_date}",
-                                     item, value[1]))
+            findings.append(
+                _finding(
+                    "billing.no_open_period",
+                    f"{item.kind.value}.work_date",
+                    note or f"no billing period covers {item.work_date}",
+                    item,
+                    value[1],
+                )
+            )
             continue
         if note:
-            findings.append(_finding("billing.cutoff_rolled", f"{item.kind.value}.approved_at",
-                                     note, item, value[1], Severity.WARNING))
+            findings.append(
+                _finding(
+                    "billing.cutoff_rolled",
+                    f"{item.kind.value}.approved_at",
+                    note,
+                    item,
+                    value[1],
+                    Severity.WARNING,
+                )
+            )
         cost, cost_problem = _cost(item, cost_rates, project.currency, fx)
         if cost_problem:
             findings.append(cost_problem)
             continue
-        new_lines, remaining = _split_cap(item, project, value, cost, period.label, note,
-                                          remaining)
+        new_lines, remaining = _split_cap(item, project, value, cost, period.label, note, remaining)
         lines.extend(new_lines)
     return Priced(lines=lines, findings=findings, held=held)
 
@@ -235,78 +258,148 @@ def _cap_remaining(project: ProjectBilling) -> Money | None:
 def _hold_reason(item: WorkItem, project: ProjectBilling) -> str | None:
     if project.on_hold:
         return f"project {project.name} on billing hold" + (
-            f": {project.hold_reason}" if project.hold_reason else "")
+            f": {project.hold_reason}" if project.hold_reason else ""
+        )
     if item.on_hold:
         return f"{item.kind.value} {item.source_id} on billing hold" + (
-            f": {item.hold_reason}" if item.hold_reason else "")
+            f": {item.hold_reason}" if item.hold_reason else ""
+        )
     return None
 
 
-def _value(item: WorkItem, project: ProjectBilling,
-           fx: FxRates) -> tuple[tuple[Money | None, Money] | None, list[Finding]]:
+def _value(
+    item: WorkItem, project: ProjectBilling, fx: FxRates
+) -> tuple[tuple[Money | None, Money] | None, list[Finding]]:
     """(bill rate, value at bill rate in contract currency), or findings naming the field."""
     kind = item.kind.value
     if not item.approved or item.approved_at is None:
-        return None, [_finding("billing.not_approved", f"{kind}.approved",
-                               f"{kind} {item.source_id} is not approved", item, None)]
+        return None, [
+            _finding(
+                "billing.not_approved",
+                f"{kind}.approved",
+                f"{kind} {item.source_id} is not approved",
+                item,
+                None,
+            )
+        ]
     if item.kind is WorkKind.TIME:
         if item.hours is None or item.hours < 0:
-            return None, [_finding("time.hours_invalid", "time_entry.hours",
-                                   f"hours {item.hours} must be zero or more", item, None)]
+            return None, [
+                _finding(
+                    "time.hours_invalid",
+                    "time_entry.hours",
+                    f"hours {item.hours} must be zero or more",
+                    item,
+                    None,
+                )
+            ]
         if not item.billable:
             return (None, Money.zero(project.currency)), []
         card = project.rate_card
         rate = card.rate_for(item.role or "", item.work_date) if card else None
         if rate is None or card is None:
-            return None, [_finding("rate.missing", "time_entry.role",
-                                   f"no bill rate for role {item.role!r} on {item.work_date} "
-                                   f"in rate card {card.code if card else None!r}", item, None)]
+            return None, [
+                _finding(
+                    "rate.missing",
+                    "time_entry.role",
+                    f"no bill rate for role {item.role!r} on {item.work_date} "
+                    f"in rate card {card.code if card else None!r}",
+                    item,
+                    None,
+                )
+            ]
         return (rate, (rate * item.hours).rounded()), []
     if item.amount is None or item.amount.is_negative():
-        return None, [_finding("expense.amount_invalid", "expense.amount",
-                               f"amount {item.amount} must be zero or more", item, None)]
+        return None, [
+            _finding(
+                "expense.amount_invalid",
+                "expense.amount",
+                f"amount {item.amount} must be zero or more",
+                item,
+                None,
+            )
+        ]
     converted = fx.convert(item.amount, project.currency, item.work_date)
     if converted is None:
-        return None, [_finding("fx.rate_missing", "expense.amount",
-                               f"no {item.amount.currency}/{project.currency} rate on or before "
-                               f"{item.work_date}", item, item.amount)]
+        return None, [
+            _finding(
+                "fx.rate_missing",
+                "expense.amount",
+                f"no {item.amount.currency}/{project.currency} rate on or before {item.work_date}",
+                item,
+                item.amount,
+            )
+        ]
     if not item.billable:
         return (None, Money.zero(project.currency)), []
     return (None, converted.rounded()), []
 
 
-def _cost(item: WorkItem, cost_rates: dict[str, Money], currency: str,
-          fx: FxRates) -> tuple[Money | None, Finding | None]:
+def _cost(
+    item: WorkItem, cost_rates: dict[str, Money], currency: str, fx: FxRates
+) -> tuple[Money | None, Finding | None]:
     if item.kind is WorkKind.EXPENSE:
         assert item.amount is not None
         return fx.convert(item.amount, currency, item.work_date), None
     rate = cost_rates.get(item.consultant_id or "")
     if rate is None:
-        return None, _finding("cost_rate.missing", "time_entry.user",
-                              f"no cost rate for consultant {item.consultant_id!r}", item, None)
+        return None, _finding(
+            "cost_rate.missing",
+            "time_entry.user",
+            f"no cost rate for consultant {item.consultant_id!r}",
+            item,
+            None,
+        )
     assert item.hours is not None
     cost = fx.convert((rate * item.hours).rounded(), currency, item.work_date)
     if cost is None:
-        return None, _finding("fx.rate_missing", "time_entry.user",
-                              f"no {rate.currency}/{currency} rate for the cost of "
-                              f"{item.consultant_id}", item, None)
+        return None, _finding(
+            "fx.rate_missing",
+            "time_entry.user",
+            f"no {rate.currency}/{currency} rate for the cost of {item.consultant_id}",
+            item,
+            None,
+        )
     return cost, None
 
 
-def _split_cap(item: WorkItem, project: ProjectBilling, value: tuple[Money | None, Money],
-               cost: Money | None, period: str, note: str | None,
-               remaining: Money | None) -> tuple[list[BillingLine], Money | None]:
+def _split_cap(
+    item: WorkItem,
+    project: ProjectBilling,
+    value: tuple[Money | None, Money],
+    cost: Money | None,
+    period: str,
+    note: str | None,
+    remaining: Money | None,
+) -> tuple[list[BillingLine], Money | None]:
     rate, amount = value
 
-    def line(part: LinePart, hours: Decimal | None, billed: Money, line_cost: Money | None,
-             line_note: str | None) -> BillingLine:
+    def line(
+        part: LinePart,
+        hours: Decimal | None,
+        billed: Money,
+        line_cost: Money | None,
+        line_note: str | None,
+    ) -> BillingLine:
         return BillingLine(
-            key=f"{item.key}:v{item.version}:{part.value}", kind=item.kind,
-            source_id=item.source_id, version=item.version, part=part,
-            project_id=item.project_id, legal_entity=project.legal_entity, period=period,
-            work_date=item.work_date, consultant_id=item.consultant_id, role=item.role,
-            hours=hours, rate=rate, amount=billed, cost=line_cost, tax_code=project.tax_code,
-            note=line_note)
+            key=f"{item.key}:v{item.version}:{part.value}",
+            kind=item.kind,
+            source_id=item.source_id,
+            version=item.version,
+            part=part,
+            project_id=item.project_id,
+            legal_entity=project.legal_entity,
+            period=period,
+            work_date=item.work_date,
+            consultant_id=item.consultant_id,
+            role=item.role,
+            hours=hours,
+            rate=rate,
+            amount=billed,
+            cost=line_cost,
+            tax_code=project.tax_code,
+            note=line_note,
+        )
 
     if not item.billable:
         return [line(LinePart.NON_BILLABLE, item.hours, amount, cost, note)], remaining
@@ -319,23 +412,38 @@ def _split_cap(item: WorkItem, project: ProjectBilling, value: tuple[Money | Non
     lines = []
     if not billable.is_zero():
         lines.append(line(LinePart.BILLABLE, hours_in, billable, cost, note))
-    lines.append(line(LinePart.OVERAGE, hours_over, Money.zero(amount.currency),
-                      None if lines else cost, cap_note))
+    lines.append(
+        line(
+            LinePart.OVERAGE,
+            hours_over,
+            Money.zero(amount.currency),
+            None if lines else cost,
+            cap_note,
+        )
+    )
     return lines, Money.zero(amount.currency)
 
 
-def _split_hours(hours: Decimal | None, part: Money,
-                 whole: Money) -> tuple[Decimal | None, Decimal | None]:
+def _split_hours(
+    hours: Decimal | None, part: Money, whole: Money
+) -> tuple[Decimal | None, Decimal | None]:
     if hours is None or whole.is_zero():
         return hours, None
     inside = (hours * part.amount / whole.amount).quantize(Decimal("0.01"))
     return inside, hours - inside
 
 
-def _finding(code: str, field: str, message: str, item: WorkItem, amount: Money | None,
-             severity: Severity = Severity.ERROR) -> Finding:
-    return Finding(code=code, field=field, message=message, severity=severity,
-                   record=item.key, amount=amount)
+def _finding(
+    code: str,
+    field: str,
+    message: str,
+    item: WorkItem,
+    amount: Money | None,
+    severity: Severity = Severity.ERROR,
+) -> Finding:
+    return Finding(
+        code=code, field=field, message=message, severity=severity, record=item.key, amount=amount
+    )
 
 
 def held_value(findings: Iterable[Finding]) -> dict[str, Money]:
@@ -343,28 +451,51 @@ def held_value(findings: Iterable[Finding]) -> dict[str, Money]:
     totals: dict[str, Money] = {}
     for f in findings:
         if f.amount is not None and (f.blocking or f.code == "billing.hold"):
-            totals[f.amount.currency] = totals.get(f.amount.currency,
-                                                   Money.zero(f.amount.currency)) + f.amount
+            totals[f.amount.currency] = (
+                totals.get(f.amount.currency, Money.zero(f.amount.currency)) + f.amount
+            )
     return totals
 
 
-def work_item_from_time(entry: TimeEntry, *, on_hold: bool = False,
-                        hold_reason: str | None = None) -> WorkItem:
+def work_item_from_time(
+    entry: TimeEntry, *, on_hold: bool = False, hold_reason: str | None = None
+) -> WorkItem:
     """The billing view of a PSA time entry."""
-    return WorkItem(kind=WorkKind.TIME, source_id=entry.source_id, version=entry.version,
-                    project_id=entry.project_source_id, consultant_id=entry.user_source_id,
-                    role=entry.role, work_date=entry.work_date, hours=entry.hours,
-                    billable=entry.billable, approved=entry.approved,
-                    approved_at=entry.approved_at, on_hold=on_hold, hold_reason=hold_reason,
-                    notes=entry.notes or None)
+    return WorkItem(
+        kind=WorkKind.TIME,
+        source_id=entry.source_id,
+        version=entry.version,
+        project_id=entry.project_source_id,
+        consultant_id=entry.user_source_id,
+        role=entry.role,
+        work_date=entry.work_date,
+        hours=entry.hours,
+        billable=entry.billable,
+        approved=entry.approved,
+        approved_at=entry.approved_at,
+        on_hold=on_hold,
+        hold_reason=hold_reason,
+        notes=entry.notes or None,
+    )
 
 
-def work_item_from_expense(entry: ExpenseEntry, *, on_hold: bool = False,
-                           hold_reason: str | None = None) -> WorkItem:
+def work_item_from_expense(
+    entry: ExpenseEntry, *, on_hold: bool = False, hold_reason: str | None = None
+) -> WorkItem:
     """The billing view of a PSA expense."""
-    return WorkItem(kind=WorkKind.EXPENSE, source_id=entry.source_id, version=entry.version,
-                    project_id=entry.project_source_id, consultant_id=entry.user_source_id,
-                    work_date=entry.work_date, amount=entry.amount, category=entry.category,
-                    billable=entry.billable, approved=entry.approved,
-                    approved_at=entry.approved_at, on_hold=on_hold, hold_reason=hold_reason,
-                    notes=entry.notes or None)
+    return WorkItem(
+        kind=WorkKind.EXPENSE,
+        source_id=entry.source_id,
+        version=entry.version,
+        project_id=entry.project_source_id,
+        consultant_id=entry.user_source_id,
+        work_date=entry.work_date,
+        amount=entry.amount,
+        category=entry.category,
+        billable=entry.billable,
+        approved=entry.approved,
+        approved_at=entry.approved_at,
+        on_hold=on_hold,
+        hold_reason=hold_reason,
+        notes=entry.notes or None,
+    )

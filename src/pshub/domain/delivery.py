@@ -19,6 +19,7 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 ChangeKind = Literal["time_entry", "expense", "approval", "task", "project"]
 ChangeAction = Literal["created", "updated", "deleted"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "cancelled"]
 MINUTES_PER_HOUR = Decimal(60)
 
 
@@ -27,12 +28,12 @@ def hours_from_minutes(minutes: int) -> Decimal:
     return (Decimal(minutes) / MINUTES_PER_HOUR).normalize()
 
 
-def _utc(value: datetime | None) -> datetime | None:
+def _utc(value: datetime | None, name: str = "approved_at") -> datetime | None:
     """Instants are UTC: an aware time is converted, a naive one refused."""
     if value is None:
         return None
     if value.tzinfo is None:
-        raise ValueError("approved_at: must be an aware UTC instant")
+        raise ValueError(f"{name}: must be an aware UTC instant")
     return value.astimezone(UTC)
 
 
@@ -94,7 +95,7 @@ class ApprovalDecision(BaseModel):
     source_id: str
     project_source_id: str
     user_source_id: str | None = None
-    status: Literal["pending", "approved", "rejected", "cancelled"]
+    status: ApprovalStatus
     entry_source_ids: tuple[str, ...] = ()
 
 
@@ -140,3 +141,10 @@ class Change(BaseModel):
     occurred_at: datetime
     cursor: str
     record: ChangeRecord | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at_utc(cls, value: datetime) -> datetime:
+        moment = _utc(value, "occurred_at")
+        assert moment is not None  # a datetime in, a datetime out
+        return moment

@@ -64,29 +64,43 @@ class Outcome:
     note: str | None = None  # why nothing happened, or what needs a person
 
 
-def post(line: SourceLine, version: int, amount: Money | None, *,
-         reference: str | None = None) -> Outcome:
+def post(
+    line: SourceLine, version: int, amount: Money | None, *, reference: str | None = None
+) -> Outcome:
     """Post ``version`` of the line (``amount`` None: the version is no longer billable, e.g.
     un-approved). Redelivery of the posted version and stale versions change nothing."""
-    if version < line.highest_version or (version == line.version and line.state in
-                                          (LineState.POSTED, LineState.INVOICED)):
+    if version < line.highest_version or (
+        version == line.version and line.state in (LineState.POSTED, LineState.INVOICED)
+    ):
         return Outcome(line, (), "already handled (redelivery or stale version)")
     seen = replace(line, highest_version=max(line.highest_version, version))
     if line.state is LineState.INVOICED:
-        return Outcome(seen, (), f"version {version} arrived after invoicing: a credit note "
-                                 "is needed before it can be billed")
+        return Outcome(
+            seen,
+            (),
+            f"version {version} arrived after invoicing: a credit note "
+            "is needed before it can be billed",
+        )
     entries: list[LedgerEntry] = []
     current = seen
     if line.state is LineState.POSTED:
         assert line.amount is not None and line.version is not None
-        entries.append(LedgerEntry(line.key, line.version, Action.REVERSE, line.amount,
-                                   note=f"superseded by version {version}"))
+        entries.append(
+            LedgerEntry(
+                line.key,
+                line.version,
+                Action.REVERSE,
+                line.amount,
+                note=f"superseded by version {version}",
+            )
+        )
         current = replace(current, state=LineState.UNBILLED, version=None, amount=None)
     if amount is None:
         return Outcome(current, tuple(entries), None if entries else "nothing to post")
     entries.append(LedgerEntry(line.key, version, Action.POST, amount, reference))
-    return Outcome(replace(current, state=LineState.POSTED, version=version, amount=amount),
-                   tuple(entries))
+    return Outcome(
+        replace(current, state=LineState.POSTED, version=version, amount=amount), tuple(entries)
+    )
 
 
 def invoice(line: SourceLine, reference: str, value: Money) -> Outcome:
@@ -95,8 +109,9 @@ def invoice(line: SourceLine, reference: str, value: Money) -> Outcome:
         raise LedgerRefusal(f"{line.key}: only a posted line can be invoiced ({line.state})")
     net = (line.net_invoiced or Money.zero(line.amount.currency)) + line.amount
     if net > value:
-        raise LedgerRefusal(f"{line.key}: invoicing {line.amount} would bill {net}, above its "
-                            f"value {value}")
+        raise LedgerRefusal(
+            f"{line.key}: invoicing {line.amount} would bill {net}, above its value {value}"
+        )
     entry = LedgerEntry(line.key, line.version, Action.INVOICE, line.amount, reference)
     return Outcome(replace(line, state=LineState.INVOICED, net_invoiced=net), (entry,))
 
@@ -107,19 +122,34 @@ def credit(line: SourceLine, reference: str) -> Outcome:
         raise LedgerRefusal(f"{line.key}: only an invoiced line can be credited ({line.state})")
     assert line.net_invoiced is not None
     entry = LedgerEntry(line.key, line.version, Action.CREDIT, line.amount, reference)
-    return Outcome(replace(line, state=LineState.REBILLABLE, net_invoiced=line.net_invoiced
-                           - line.amount, version=None, amount=None,
-                           highest_version=line.highest_version), (entry,))
+    return Outcome(
+        replace(
+            line,
+            state=LineState.REBILLABLE,
+            net_invoiced=line.net_invoiced - line.amount,
+            version=None,
+            amount=None,
+            highest_version=line.highest_version,
+        ),
+        (entry,),
+    )
 
 
-def rebill(line: SourceLine, version: int, amount: Money, reference: str | None = None
-           ) -> Outcome:
+def rebill(line: SourceLine, version: int, amount: Money, reference: str | None = None) -> Outcome:
     """Post a credited line again (its next version, or the same work re-priced)."""
     if line.state is not LineState.REBILLABLE:
         return Outcome(line, (), f"{line.key} is {line.state.value}, not re-billable")
     entry = LedgerEntry(line.key, version, Action.POST, amount, reference, note="re-bill")
-    return Outcome(replace(line, state=LineState.POSTED, version=version, amount=amount,
-                           highest_version=max(line.highest_version, version)), (entry,))
+    return Outcome(
+        replace(
+            line,
+            state=LineState.POSTED,
+            version=version,
+            amount=amount,
+            highest_version=max(line.highest_version, version),
+        ),
+        (entry,),
+    )
 
 
 def fold(key: str, entries: list[LedgerEntry]) -> SourceLine:
@@ -128,16 +158,24 @@ def fold(key: str, entries: list[LedgerEntry]) -> SourceLine:
     for e in entries:
         hv = max(line.highest_version, e.version)
         if e.action is Action.POST:
-            line = replace(line, state=LineState.POSTED, version=e.version, amount=e.amount,
-                           highest_version=hv)
+            line = replace(
+                line, state=LineState.POSTED, version=e.version, amount=e.amount, highest_version=hv
+            )
         elif e.action is Action.REVERSE:
-            line = replace(line, state=LineState.UNBILLED, version=None, amount=None,
-                           highest_version=hv)
+            line = replace(
+                line, state=LineState.UNBILLED, version=None, amount=None, highest_version=hv
+            )
         elif e.action is Action.INVOICE:
             net = (line.net_invoiced or Money.zero(e.amount.currency)) + e.amount
             line = replace(line, state=LineState.INVOICED, net_invoiced=net, highest_version=hv)
         elif e.action is Action.CREDIT:
             assert line.net_invoiced is not None
-            line = replace(line, state=LineState.REBILLABLE, version=None, amount=None,
-                           net_invoiced=line.net_invoiced - e.amount, highest_version=hv)
+            line = replace(
+                line,
+                state=LineState.REBILLABLE,
+                version=None,
+                amount=None,
+                net_invoiced=line.net_invoiced - e.amount,
+                highest_version=hv,
+            )
     return line

@@ -19,13 +19,14 @@ from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import container
-from pshub.connectors.errors import ConnectorError, TransientError, UnauthorizedError
+from pshub.connectors.errors import ConnectorError, UnauthorizedError
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.findings import Finding
 from pshub.domain.parties import MAX_HIERARCHY_DEPTH, Account, LegalEntity, ancestry
 from pshub.domain.projects import Project
 from pshub.domain.provisioning import ProvisioningRules, plan_provisioning, validate_deal
 from pshub.domain.sales import Opportunity
+from pshub.flows.durable import DeadLetter, patiently, step_retry
 from pshub.flows.ports import CrmPort, ProvisioningWriteBack, PsaProjectRef
 from pshub.store import repos
 
@@ -70,10 +71,6 @@ def start(inp: ProvisionDealInput) -> str:
 
 
 # --- the workflow ----------------------------------------------------------------------------
-
-
-class DeadLetter(Exception):
-    """A transient failure that outlasted the flow's patience."""
 
 
 @DBOS.workflow(name=FLOW)
@@ -126,26 +123,14 @@ def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[st
 
 
 def _patiently(inp: ProvisionDealInput, step: Callable[..., T], *args: Any) -> T:
-    """Run a connector step; while its target stays down, wait durably and try again."""
-    waited, delay = 0.0, 2.0
-    while True:
-        try:
-            return step(*args)
-        except TransientError as exc:
-            if waited >= inp.patience_seconds:
-                raise DeadLetter(f"gave up after waiting {waited:.0f}s: {exc}") from exc
-            note_waiting(inp, step.__name__, str(exc), delay)
-            DBOS.sleep(delay)
-            waited += delay
-            delay = min(delay * 2, 30.0)
+    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps: each touches the world once ------------------------------------------------------
 
 
 def _retry() -> RetryPolicy:
-    seconds = container().settings.step_retry_seconds
-    return RetryPolicy(max_elapsed=seconds, max_delay=min(5.0, seconds))
+    return step_retry()
 
 
 @DBOS.step()
@@ -328,19 +313,6 @@ def write_back(correlation_id: str, opportunity_id: str, ids: ProvisioningWriteB
             system=c.crm.system,
             system_id=opportunity_id,
             **ids.model_dump(),
-        )
-
-
-@DBOS.step()
-def note_waiting(inp: ProvisionDealInput, step: str, error: str, delay: float) -> None:
-    with container().db.session() as s:
-        repos.audit(
-            s,
-            action="flow.waiting",
-            correlation_id=inp.correlation_id,
-            step=step,
-            error=error,
-            retry_in_seconds=delay,
         )
 
 

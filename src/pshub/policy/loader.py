@@ -15,6 +15,8 @@ from pshub.domain.projects import ProjectTemplate
 from pshub.domain.provisioning import ProvisioningRules, ServiceLine
 from pshub.domain.rates import RateCard, RoleRate
 from pshub.domain.sales import BillingModel
+from pshub.policy.billing import FILES as BILLING_FILES
+from pshub.policy.billing import BillingPolicy, build_billing_policy, read_billing_files
 
 DEFAULT_POLICY_DIR = Path(__file__).parent / "defaults"
 FILES = ("legal_entities.yaml", "service_lines.yaml", "rate_cards.yaml")
@@ -136,6 +138,7 @@ class _RateCardsFile(BaseModel):
 class Policy:
     directory: Path
     rules: ProvisioningRules
+    billing: BillingPolicy
 
 
 def _read(directory: Path, name: str, model: type[BaseModel], errors: list[PolicyError]) -> Any:
@@ -179,12 +182,26 @@ def check_policy(directory: Path | str) -> tuple[Policy | None, list[PolicyError
     ents = _read(directory, FILES[0], _EntitiesFile, errors)
     lines = _read(directory, FILES[1], _ServiceLinesFile, errors)
     cards = _read(directory, FILES[2], _RateCardsFile, errors)
+    billing_files = [
+        _read(directory, name, model, errors)
+        for name, model in read_billing_files(directory).items()
+    ]
     if errors:
         return None, errors
     _duplicates(FILES[0], "entities", [e.code for e in ents.entities], errors)
     _duplicates(FILES[1], "templates", [t.code for t in lines.templates], errors)
     _duplicates(FILES[1], "service_lines", [s.code for s in lines.service_lines], errors)
     _duplicates(FILES[2], "rate_cards", [c.code for c in cards.rate_cards], errors)
+    people = [c.psa_user_id for c in billing_files[1].consultants]
+    for i, user in enumerate(people):
+        if people.index(user) != i:
+            errors.append(
+                PolicyError(
+                    BILLING_FILES[1],
+                    f"consultants[{i}].psa_user_id",
+                    f"duplicate consultant {user!r}",
+                )
+            )
     template_codes = {t.code for t in lines.templates}
     for i, sl in enumerate(lines.service_lines):
         if sl.template not in template_codes:
@@ -217,7 +234,9 @@ def check_policy(directory: Path | str) -> tuple[Policy | None, list[PolicyError
         )
     except (ValidationError, ValueError) as exc:
         return None, [PolicyError("policy", "", str(exc))]
-    return Policy(directory=directory, rules=rules), []
+    return Policy(
+        directory=directory, rules=rules, billing=build_billing_policy(*billing_files)
+    ), []
 
 
 def load_policy(directory: Path | str | None = None) -> Policy:

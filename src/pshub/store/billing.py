@@ -33,13 +33,16 @@ CHUNK = 500
 
 
 def _insert(session: Session, table: Any) -> Any:
-    return (postgresql.insert(table) if session.bind and session.bind.dialect.name ==
-            "postgresql" else sqlite.insert(table))
+    return (
+        postgresql.insert(table)
+        if session.bind and session.bind.dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 # --- work items --------------------------------------------------------------------------------
@@ -58,32 +61,62 @@ def upsert_work_items(session: Session, items: Sequence[WorkItem]) -> int:
         key = (item.kind.value, item.source_id)
         if key not in latest or latest[key].version < item.version:
             latest[key] = item
-    rows = [{"kind": i.kind.value, "source_id": i.source_id, "version": i.version,
-             "project_id": i.project_id, "approved": i.approved, "approved_at": i.approved_at,
-             "status": "pending", "body": i.model_dump(mode="json"), "updated_at": now}
-            for i in latest.values()]
+    rows = [
+        {
+            "kind": i.kind.value,
+            "source_id": i.source_id,
+            "version": i.version,
+            "project_id": i.project_id,
+            "approved": i.approved,
+            "approved_at": i.approved_at,
+            "status": "pending",
+            "body": i.model_dump(mode="json"),
+            "updated_at": now,
+        }
+        for i in latest.values()
+    ]
     changed = 0
     table = WorkItemRow.__table__
     for chunk in _chunks(rows):
         stmt = _insert(session, table).values(list(chunk))
         stmt = stmt.on_conflict_do_update(
             index_elements=["kind", "source_id"],
-            set_={c: stmt.excluded[c] for c in ("version", "project_id", "approved",
-                                                 "approved_at", "status", "body", "updated_at")},
-            where=stmt.excluded.version > table.c.version)
+            set_={
+                c: stmt.excluded[c]
+                for c in (
+                    "version",
+                    "project_id",
+                    "approved",
+                    "approved_at",
+                    "status",
+                    "body",
+                    "updated_at",
+                )
+            },
+            where=stmt.excluded.version > table.c.version,
+        )
         changed += getattr(session.execute(stmt), "rowcount", 0) or 0
     return changed
 
 
 def pending_projects(session: Session) -> list[str]:
-    return list(session.scalars(select(WorkItemRow.project_id).where(
-        WorkItemRow.status.in_(("pending", "held"))).distinct()))
+    return list(
+        session.scalars(
+            select(WorkItemRow.project_id)
+            .where(WorkItemRow.status.in_(("pending", "held")))
+            .distinct()
+        )
+    )
 
 
-def work_items_for(session: Session, project_id: str,
-                   statuses: tuple[str, ...] = ("pending", "held")) -> list[WorkItem]:
-    rows = session.scalars(select(WorkItemRow.body).where(
-        WorkItemRow.project_id == project_id, WorkItemRow.status.in_(statuses)))
+def work_items_for(
+    session: Session, project_id: str, statuses: tuple[str, ...] = ("pending", "held")
+) -> list[WorkItem]:
+    rows = session.scalars(
+        select(WorkItemRow.body).where(
+            WorkItemRow.project_id == project_id, WorkItemRow.status.in_(statuses)
+        )
+    )
     return [WorkItem.model_validate(body) for body in rows]
 
 
@@ -93,9 +126,11 @@ def set_item_status(session: Session, kind_ids: dict[str, list[tuple[str, str]]]
         for chunk in _chunks(keys):
             for kind in {k for k, _ in chunk}:
                 ids = [s for k, s in chunk if k == kind]
-                session.execute(update(WorkItemRow).where(
-                    WorkItemRow.kind == kind, WorkItemRow.source_id.in_(ids))
-                    .values(status=status))
+                session.execute(
+                    update(WorkItemRow)
+                    .where(WorkItemRow.kind == kind, WorkItemRow.source_id.in_(ids))
+                    .values(status=status)
+                )
 
 
 def count_items(session: Session) -> dict[str, int]:
@@ -123,22 +158,33 @@ def lift_hold(session: Session, scope: str, target: str, actor: str) -> bool:
     hold.lifted_by, hold.lifted_at = actor, utcnow()
     # Held work goes back to the queue for the next billing run.
     if scope == "project":
-        session.execute(update(WorkItemRow).where(WorkItemRow.project_id == target,
-                                                  WorkItemRow.status == "held")
-                        .values(status="pending"))
+        session.execute(
+            update(WorkItemRow)
+            .where(WorkItemRow.project_id == target, WorkItemRow.status == "held")
+            .values(status="pending")
+        )
     else:
         kind, source_id = target.split(":", 1)
-        session.execute(update(WorkItemRow).where(WorkItemRow.kind == kind,
-                                                  WorkItemRow.source_id == source_id,
-                                                  WorkItemRow.status == "held")
-                        .values(status="pending"))
+        session.execute(
+            update(WorkItemRow)
+            .where(
+                WorkItemRow.kind == kind,
+                WorkItemRow.source_id == source_id,
+                WorkItemRow.status == "held",
+            )
+            .values(status="pending")
+        )
     return True
 
 
 def active_hold(session: Session, scope: str, target: str) -> BillingHold | None:
-    return session.scalars(select(BillingHold).where(
-        BillingHold.scope == scope, BillingHold.target == target,
-        BillingHold.lifted_at.is_(None))).first()
+    return session.scalars(
+        select(BillingHold).where(
+            BillingHold.scope == scope,
+            BillingHold.target == target,
+            BillingHold.lifted_at.is_(None),
+        )
+    ).first()
 
 
 def active_holds(session: Session) -> dict[tuple[str, str], str]:
@@ -163,8 +209,9 @@ def set_cursor(session: Session, name: str, cursor: str | None) -> None:
 
 
 def closed_periods(session: Session) -> set[tuple[str, str]]:
-    rows = session.execute(select(PeriodLock.legal_entity, PeriodLock.period).where(
-        PeriodLock.reopened_at.is_(None)))
+    rows = session.execute(
+        select(PeriodLock.legal_entity, PeriodLock.period).where(PeriodLock.reopened_at.is_(None))
+    )
     return {(entity, period) for entity, period in rows}
 
 
@@ -174,8 +221,7 @@ def closed_periods(session: Session) -> set[tuple[str, str]]:
 def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
     states: dict[str, SourceLine] = {}
     for chunk in _chunks(list(keys)):
-        for row in session.scalars(select(BillingState).where(
-                BillingState.source_key.in_(chunk))):
+        for row in session.scalars(select(BillingState).where(BillingState.source_key.in_(chunk))):
             states[row.source_key] = _line(row)
     return states
 
@@ -183,15 +229,20 @@ def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
 def _line(row: BillingState) -> SourceLine:
     cur = row.currency
     return SourceLine(
-        key=row.source_key, state=LineState(row.state), version=row.version,
+        key=row.source_key,
+        state=LineState(row.state),
+        version=row.version,
         amount=None if row.amount is None or cur is None else Money.of(row.amount, cur),
-        net_invoiced=None if row.net_invoiced is None or cur is None
+        net_invoiced=None
+        if row.net_invoiced is None or cur is None
         else Money.of(row.net_invoiced, cur),
-        highest_version=row.highest_version)
+        highest_version=row.highest_version,
+    )
 
 
-def apply_ledger(session: Session, entries: Sequence[LedgerEntry],
-                 lines: dict[str, SourceLine]) -> None:
+def apply_ledger(
+    session: Session, entries: Sequence[LedgerEntry], lines: dict[str, SourceLine]
+) -> None:
     """Append ledger entries and store the new states, in the caller's transaction.
 
     A (source, seq) unique constraint makes a concurrent second writer fail rather than
@@ -200,79 +251,153 @@ def apply_ledger(session: Session, entries: Sequence[LedgerEntry],
     if not entries:
         return
     keys = sorted({e.key for e in entries})
-    seqs = dict(session.execute(select(BillingState.source_key, BillingState.entries).where(
-        BillingState.source_key.in_(keys))).all()) if len(keys) <= CHUNK else {
-        k: n for chunk in _chunks(keys) for k, n in session.execute(
-            select(BillingState.source_key, BillingState.entries).where(
-                BillingState.source_key.in_(chunk))).all()}
+    seqs = (
+        dict(
+            session.execute(
+                select(BillingState.source_key, BillingState.entries).where(
+                    BillingState.source_key.in_(keys)
+                )
+            ).all()
+        )
+        if len(keys) <= CHUNK
+        else {
+            k: n
+            for chunk in _chunks(keys)
+            for k, n in session.execute(
+                select(BillingState.source_key, BillingState.entries).where(
+                    BillingState.source_key.in_(chunk)
+                )
+            ).all()
+        }
+    )
     now = utcnow()
     rows = []
     for e in entries:
         seq = seqs.get(e.key, 0) + 1
         seqs[e.key] = seq
-        rows.append({"source_key": e.key, "seq": seq, "version": e.version,
-                     "action": e.action.value, "amount": e.amount.amount,
-                     "currency": e.amount.currency, "reference": e.reference, "note": e.note,
-                     "at": now})
+        rows.append(
+            {
+                "source_key": e.key,
+                "seq": seq,
+                "version": e.version,
+                "action": e.action.value,
+                "amount": e.amount.amount,
+                "currency": e.amount.currency,
+                "reference": e.reference,
+                "note": e.note,
+                "at": now,
+            }
+        )
     session.execute(insert(BillingLedgerEntry), rows)
     state_rows = []
     for key in keys:
         line = lines[key]
         money = line.amount or line.net_invoiced
         cur = money.currency if money is not None else None
-        state_rows.append({
-            "source_key": key, "state": line.state.value, "version": line.version,
-            "amount": None if line.amount is None else line.amount.amount,
-            "net_invoiced": None if line.net_invoiced is None else line.net_invoiced.amount,
-            "currency": cur, "highest_version": line.highest_version, "entries": seqs[key],
-            "updated_at": now})
+        state_rows.append(
+            {
+                "source_key": key,
+                "state": line.state.value,
+                "version": line.version,
+                "amount": None if line.amount is None else line.amount.amount,
+                "net_invoiced": None if line.net_invoiced is None else line.net_invoiced.amount,
+                "currency": cur,
+                "highest_version": line.highest_version,
+                "entries": seqs[key],
+                "updated_at": now,
+            }
+        )
     table = BillingState.__table__
     for chunk in _chunks(state_rows):
         stmt = _insert(session, table).values(list(chunk))
         stmt = stmt.on_conflict_do_update(
             index_elements=["source_key"],
-            set_={c: stmt.excluded[c] for c in ("state", "version", "amount", "net_invoiced",
-                                                 "currency", "highest_version", "entries",
-                                                 "updated_at")})
+            set_={
+                c: stmt.excluded[c]
+                for c in (
+                    "state",
+                    "version",
+                    "amount",
+                    "net_invoiced",
+                    "currency",
+                    "highest_version",
+                    "entries",
+                    "updated_at",
+                )
+            },
+        )
         session.execute(stmt)
 
 
 def ledger_for(session: Session, source_key: str) -> list[LedgerEntry]:
-    rows = session.scalars(select(BillingLedgerEntry).where(
-        BillingLedgerEntry.source_key == source_key).order_by(BillingLedgerEntry.seq))
-    return [LedgerEntry(r.source_key, r.version, Action(r.action),
-                        Money.of(r.amount, r.currency), r.reference, r.note) for r in rows]
+    rows = session.scalars(
+        select(BillingLedgerEntry)
+        .where(BillingLedgerEntry.source_key == source_key)
+        .order_by(BillingLedgerEntry.seq)
+    )
+    return [
+        LedgerEntry(
+            r.source_key,
+            r.version,
+            Action(r.action),
+            Money.of(r.amount, r.currency),
+            r.reference,
+            r.note,
+        )
+        for r in rows
+    ]
 
 
 # --- batches and lines -------------------------------------------------------------------------
 
 
-def add_batch(session: Session, batch_id: str, project_id: str, legal_entity: str,
-              lines: list[dict[str, Any]]) -> bool:
+def add_batch(
+    session: Session, batch_id: str, project_id: str, legal_entity: str, lines: list[dict[str, Any]]
+) -> bool:
     """Store a planned batch and its lines; a batch id seen before is a no-op (replay)."""
     if session.get(BillingBatch, batch_id) is not None:
         return False
-    session.add(BillingBatch(batch_id=batch_id, project_id=project_id,
-                             legal_entity=legal_entity, status="planned",
-                             line_count=len(lines), created_at=utcnow()))
+    session.add(
+        BillingBatch(
+            batch_id=batch_id,
+            project_id=project_id,
+            legal_entity=legal_entity,
+            status="planned",
+            line_count=len(lines),
+            created_at=utcnow(),
+        )
+    )
     session.execute(insert(BillingLineRow), lines)
     return True
 
 
 def planned_sources(session: Session, project_id: str) -> set[str]:
     """Sources with lines still waiting for the ERP (not re-planned until those post)."""
-    return set(session.scalars(select(BillingLineRow.source_key).where(
-        BillingLineRow.project_id == project_id, BillingLineRow.status == "planned")))
+    return set(
+        session.scalars(
+            select(BillingLineRow.source_key).where(
+                BillingLineRow.project_id == project_id, BillingLineRow.status == "planned"
+            )
+        )
+    )
 
 
 def batch_lines(session: Session, batch_id: str) -> Sequence[BillingLineRow]:
-    return session.scalars(select(BillingLineRow).where(BillingLineRow.batch_id == batch_id)
-                           .order_by(BillingLineRow.key)).all()
+    return session.scalars(
+        select(BillingLineRow)
+        .where(BillingLineRow.batch_id == batch_id)
+        .order_by(BillingLineRow.key)
+    ).all()
 
 
 def open_batches(session: Session) -> list[str]:
-    return list(session.scalars(select(BillingBatch.batch_id).where(
-        BillingBatch.status == "planned").order_by(BillingBatch.created_at)))
+    return list(
+        session.scalars(
+            select(BillingBatch.batch_id)
+            .where(BillingBatch.status == "planned")
+            .order_by(BillingBatch.created_at)
+        )
+    )
 
 
 def posted_amounts(session: Session, project_id: str) -> dict[str, Decimal]:
@@ -282,8 +407,11 @@ def posted_amounts(session: Session, project_id: str) -> dict[str, Decimal]:
     floats.
     """
     sources = select(BillingLineRow.source_key).where(BillingLineRow.project_id == project_id)
-    rows = session.execute(select(BillingState.currency, BillingState.amount).where(
-        BillingState.source_key.in_(sources), BillingState.state.in_(("posted", "invoiced"))))
+    rows = session.execute(
+        select(BillingState.currency, BillingState.amount).where(
+            BillingState.source_key.in_(sources), BillingState.state.in_(("posted", "invoiced"))
+        )
+    )
     totals: dict[str, Decimal] = {}
     for currency, amount in rows:
         if currency and amount is not None:
@@ -293,8 +421,16 @@ def posted_amounts(session: Session, project_id: str) -> dict[str, Decimal]:
 
 def days_to_bill(session: Session) -> list[tuple[date, datetime, Decimal]]:
     """(posting date, approval instant, amount) of every posted billable line."""
-    return [(d, a, amt) for d, a, amt in session.execute(  # type: ignore[misc]
-        select(BillingLineRow.posting_date, BillingLineRow.approved_at, BillingLineRow.amount)
-        .where(BillingLineRow.status == "posted", BillingLineRow.action == "post",
-               BillingLineRow.posting_date.is_not(None),
-               BillingLineRow.approved_at.is_not(None))).all()]
+    return [
+        (d, a, amt)
+        for d, a, amt in session.execute(  # type: ignore[misc]
+            select(
+                BillingLineRow.posting_date, BillingLineRow.approved_at, BillingLineRow.amount
+            ).where(
+                BillingLineRow.status == "posted",
+                BillingLineRow.action == "post",
+                BillingLineRow.posting_date.is_not(None),
+                BillingLineRow.approved_at.is_not(None),
+            )
+        ).all()
+    ]

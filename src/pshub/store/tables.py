@@ -219,8 +219,10 @@ class BillingLineRow(Base):
     posting_date: Mapped[date | None]  # the business date of the ERP transaction
     body: Mapped[dict[str, Any]]
 
-    __table_args__ = (Index("ix_billing_lines_batch", "batch_id"),
-                      Index("ix_billing_lines_source", "source_key"))
+    __table_args__ = (
+        Index("ix_billing_lines_batch", "batch_id"),
+        Index("ix_billing_lines_source", "source_key"),
+    )
 
 
 class BillingState(Base):
@@ -244,8 +246,9 @@ class BillingLedgerEntry(Base):
 
     __tablename__ = "billing_ledger"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     source_key: Mapped[str] = mapped_column(String(100))
     seq: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
@@ -262,8 +265,9 @@ class BillingLedgerEntry(Base):
 class BillingHold(Base):
     __tablename__ = "billing_holds"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     scope: Mapped[str] = mapped_column(String(10))  # project | entry
     target: Mapped[str] = mapped_column(String(100))  # PSA project id, or "<kind>:<source id>"
     reason: Mapped[str] = mapped_column(Text)

@@ -10,21 +10,31 @@ therefore never creates a second workspace or story, and an unchanged replay wri
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from types import TracebackType
 from typing import Any
 
 from pshub.connectors.errors import TransientError
-from pshub.connectors.kantata import mapping
+from pshub.connectors.kantata import mapping, writes
 from pshub.connectors.kantata.client import KantataClient, Params
+from pshub.connectors.kantata.feed import Feed
 from pshub.connectors.kantata.models import (
     KantataStory,
     KantataWorkspace,
     external_references,
     results,
 )
+from pshub.domain.delivery import Change, ExpenseEntry, TimeEntry
 from pshub.domain.ids import external_id
+from pshub.domain.money import Money
 from pshub.domain.projects import Project
 from pshub.flows.ports import PsaProjectRef
+
+# Aliases: the class's own ``list`` method would shadow the builtin inside its body.
+ChangePage = tuple[list[Change], str | None]
+TimeEntries = list[TimeEntry]
+Expenses = list[ExpenseEntry]
+Ids = list[str]
 
 BULK_STORIES = 300  # the vendor's bulk-create limit for stories
 
@@ -48,6 +58,7 @@ class KantataConnector:
     ) -> None:
         self._client = KantataClient(base_url, token, timeout=timeout)
         self._custom_fields = dict(custom_field_ids or {})
+        self._feed = Feed(self._client)
 
     def close(self) -> None:
         self._client.close()
@@ -71,6 +82,81 @@ class KantataConnector:
         """The user the token acts as (``GET /users/me``)."""
         body = self._client.request("GET", "/users/me.json")
         return next(iter((body.get("users") or {}).values()), {})
+
+    # -- delivery: the change feed and bulk reads (see feed.py for the cursor) --
+
+    def changes(self, after_cursor: str | None, limit: int = 200) -> ChangePage:
+        """Changes after ``after_cursor`` in feed order, and the cursor to resume from."""
+        return self._feed.changes(after_cursor, limit)
+
+    def time_entries(self, ids: Sequence[str]) -> TimeEntries:
+        """Current state of these time entries, fetched 200 per request by ``only=``."""
+        return self._feed.time_entries(ids)
+
+    def expenses(self, ids: Sequence[str]) -> Expenses:
+        """Current state of these expenses, fetched 200 per request by ``only=``."""
+        return self._feed.expenses(ids)
+
+    # -- delivery writes (see writes.py) --
+
+    def create_time_entry(
+        self,
+        workspace_id: str,
+        work_date: date,
+        minutes: int,
+        *,
+        key: str,
+        story_id: str | None = None,
+        user_id: str | None = None,
+        billable: bool | None = None,
+        notes: str | None = None,
+    ) -> str:
+        """Log time (demo simulation); the same ``key`` finds the entry instead of a copy."""
+        return writes.create_time_entry(
+            self._client,
+            workspace_id,
+            work_date,
+            minutes,
+            key=key,
+            story_id=story_id,
+            user_id=user_id,
+            billable=billable,
+            notes=notes,
+        )
+
+    def approve(self, entry_ids: Sequence[str]) -> Ids:
+        """Submit and approve the entries' timesheets; returns the submission ids."""
+        return writes.approve(self._client, entry_ids)
+
+    def unapprove(self, entry_ids: Sequence[str], reason: str = "") -> Ids:
+        """Reject the entries' (approved or pending) timesheets; returns the submission ids."""
+        return writes.unapprove(self._client, entry_ids, reason)
+
+    def complete_milestone(self, story_id: str) -> None:
+        """Set the milestone story's state to ``completed``."""
+        writes.complete_milestone(self._client, story_id)
+
+    def create_billing_milestone(
+        self, workspace_id: str, story_id: str, title: str, amount: Money, milestone_id: str
+    ) -> str:
+        """An upon-completion billing milestone for the story; idempotent by ``milestone_id``
+        (canonical). Returns the billing milestone id."""
+        return writes.create_billing_milestone(
+            self._client, workspace_id, story_id, title, amount, milestone_id
+        ).id
+
+    def billing_milestone_for_story(self, story_id: str) -> str | None:
+        return writes.billing_milestone_for_story(self._client, story_id)
+
+    def set_milestone_invoice_status(
+        self, billing_milestone_id: str, invoice_number: str, status: str
+    ) -> None:
+        """Write the ERP invoice number and status onto the billing milestone."""
+        writes.set_milestone_invoice_status(
+            self._client, billing_milestone_id, invoice_number, status
+        )
+
+    # -- projects --
 
     def upsert_project(self, project: Project, customer_name: str) -> PsaProjectRef:
         """Create or update the workspace and its task and milestone stories."""

@@ -7,6 +7,7 @@ process share one concurrency budget (:mod:`.budget`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -16,16 +17,25 @@ from pshub.connectors.errors import ConcurrencyLimitError, NotFoundError, Transi
 from pshub.connectors.netsuite import mapping
 from pshub.connectors.netsuite.auth import TbaSigner
 from pshub.connectors.netsuite.budget import BudgetExhausted, budget_for
+from pshub.connectors.netsuite.bulk import MAX_BATCH, BulkWriter
 from pshub.connectors.netsuite.errors import VENDOR, from_response, from_transport
+from pshub.connectors.netsuite.ledger import LedgerMixin
 from pshub.connectors.netsuite.models import NsCustomer, NsJob, NsPage
+from pshub.connectors.netsuite.wirejson import dumps, loads
+from pshub.connectors.retry import RetryPolicy
 from pshub.domain.parties import Account, LegalEntity
 from pshub.domain.projects import Project
 
 RECORD_PATH = "/services/rest/record/v1"
 
 
-class NetSuiteConnector:
-    """The ERP port for NetSuite: customers (with hierarchy) and jobs."""
+class NetSuiteConnector(LedgerMixin):
+    """The ERP port for NetSuite: customers and jobs, and (:class:`LedgerMixin`) time,
+    expenses, invoices, credit memos, payments, journals and accounting periods.
+
+    ``batch_size`` (1..100) records go in one batch request; at most ``max_concurrency``
+    requests are in flight, shared with every connector of the account in this process.
+    """
 
     system = "netsuite"
 
@@ -40,14 +50,24 @@ class NetSuiteConnector:
         *,
         timeout: float = 10.0,
         max_concurrency: int = 5,
+        batch_size: int = MAX_BATCH,
+        retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._base = base_url.rstrip("/") + RECORD_PATH
+        self._root = base_url.rstrip("/")
+        self._base = self._root + RECORD_PATH
         self._signer = TbaSigner(account_id, consumer_key, consumer_secret, token_id, token_secret)
         self.budget = budget_for(account_id, max_concurrency)
         self._budget_wait = timeout * 6  # a slot frees within a few request timeouts
         self._http = httpx.Client(timeout=timeout, transport=transport)
         self._currency_ids: dict[str, str] = {}
+        self._currency_codes: dict[str, str] = {}
+        self.bulk = BulkWriter(
+            self._send,
+            batch_size=batch_size,
+            workers=max_concurrency,
+            policy=retry or RetryPolicy(),
+        )
 
     # -- ErpPort -----------------------------------------------------------------------
     def upsert_customer(
@@ -115,7 +135,7 @@ class NetSuiteConnector:
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self._send("GET", path, operation=f"get {path.split('/')[1]}", params=params)
         try:
-            data = response.json()
+            data = loads(response.content)
         except ValueError as exc:
             raise TransientError(
                 "NetSuite answered with a body that is not JSON",
@@ -134,24 +154,37 @@ class NetSuiteConnector:
         record: str | None = None,
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        passthrough: Callable[[httpx.Response], bool] | None = None,
     ) -> httpx.Response:
-        url = httpx.URL(self._base + path, params=params)
+        """One signed request within the account budget; non-2xx answers become connector
+        errors unless ``passthrough`` accepts them. ``path`` may be absolute (async jobs)."""
+        url = httpx.URL(self._absolute(path), params=params)
+        body = dumps(json) if json is not None else content
+        sent = {"Accept": "application/json", **(headers or {})}
+        if body is not None:
+            sent.setdefault("Content-Type", "application/json")
         try:
             with self.budget.slot(self._budget_wait):
-                headers = {
-                    "Authorization": self._signer.authorization(method, str(url)),
-                    "Accept": "application/json",
-                }
-                response = self._http.request(method, url, json=json, headers=headers)
+                sent["Authorization"] = self._signer.authorization(method, str(url))
+                response = self._http.request(method, url, content=body, headers=sent)
         except BudgetExhausted as exc:
             raise ConcurrencyLimitError(
                 str(exc), vendor=VENDOR, operation=operation, record=record
             ) from exc
         except httpx.HTTPError as exc:
             raise from_transport(exc, operation=operation, record=record) from exc
-        if response.is_success:
+        if response.is_success or (passthrough is not None and passthrough(response)):
             return response
         raise from_response(response, operation=operation, record=record)
+
+    def _absolute(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        if path.startswith("/services/"):  # a Location given relative to the host
+            return self._root + path
+        return self._base + path
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:

@@ -58,7 +58,7 @@ def time_and_materials(
 ) -> list[Contribution]:
     """Hours x rate per assignment, in (month, id) order, capped by the remaining value."""
     q = quantum(contract.currency)
-    cap = contract.remaining_value.amount
+    cap = remaining(contract)
     refs = (contract.id,)
     out: list[Contribution] = []
     planned = sorted((month_index(a.month), a.id, a) for a in assignments)
@@ -78,7 +78,7 @@ def milestones(
     contract: ContractForecastInput, first: int, last: int, findings: list[Finding]
 ) -> list[Contribution]:
     """Open milestones in their due month (overdue: first open month), capped by remaining."""
-    cap = contract.remaining_value.amount
+    cap = remaining(contract)
     refs = (contract.id,)
     out: list[Contribution] = []
     open_ = sorted(
@@ -107,7 +107,7 @@ def percent_complete(
     contract: ContractForecastInput, first: int, last: int, findings: list[Finding]
 ) -> list[Contribution]:
     """Remaining value spread over the future increments of the percent-complete plan."""
-    remaining = contract.remaining_value
+    rest = contract.remaining_value
     steps: list[tuple[int, Decimal]] = []
     before = ZERO
     for point in contract.percent_complete_plan:
@@ -116,10 +116,10 @@ def percent_complete(
             steps.append((m, point.cumulative_percent - before))
         before = point.cumulative_percent
     if not steps:
-        if remaining.amount > 0:
+        if rest.amount > 0:
             _unplaced(findings, contract, "plan_exhausted", "the plan has no future progress")
         return []
-    parts = allocate(remaining, [w for _, w in steps])
+    parts = allocate(rest, [w for _, w in steps])
     return [
         (m, SourceKind.CONTRACT, contract.id, (), part.amount)
         for (m, _), part in zip(steps, parts, strict=True)
@@ -134,7 +134,7 @@ def retainer(
     start, end = month_of(contract.start_date), month_of(contract.end_date)
     lo = max(start, first)
     if end < lo:
-        if contract.remaining_value.amount > 0:
+        if remaining(contract) > 0:
             _unplaced(findings, contract, "term_ended", "the term ended before the first month")
         return []
     if contract.retainer_fee is None:
@@ -144,7 +144,7 @@ def retainer(
         n = contract.retainer_period_months
         per_month = [p.amount for p in allocate(contract.retainer_fee, [1] * n)]
         amounts = [(m, per_month[(m - start) % n]) for m in range(lo, end + 1)]
-    cap = contract.remaining_value.amount
+    cap = remaining(contract)
     out: list[Contribution] = []
     for m, amount in amounts:
         take = min(amount, cap)
@@ -156,6 +156,11 @@ def retainer(
     return out
 
 
+def remaining(contract: ContractForecastInput) -> Decimal:
+    """Backlog as a bare Decimal (the hot path avoids building Money per contract)."""
+    return max(contract.value.amount - contract.recognised_to_date.amount, ZERO)
+
+
 def _unplaced(
     findings: list[Finding],
     contract: ContractForecastInput,
@@ -163,7 +168,7 @@ def _unplaced(
     why: str,
     amount: Decimal | None = None,
 ) -> None:
-    held = contract.remaining_value.amount if amount is None else amount
+    held = remaining(contract) if amount is None else amount
     findings.append(
         Finding(
             code=code,

@@ -86,8 +86,8 @@ class ContractForecastInput(BaseModel):
     @property
     def remaining_value(self) -> Money:
         """Backlog: contracted value not yet recognised (never negative)."""
-        rest = self.value - self.recognised_to_date
-        return rest if rest.amount > 0 else Money.zero(self.currency)
+        rest = self.value.amount - self.recognised_to_date.amount
+        return Money(amount=max(rest, Decimal(0)), currency=self.currency)
 
 
 class Assignment(BaseModel):

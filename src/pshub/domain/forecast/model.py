@@ -139,6 +139,7 @@ def _actuals(inputs: ForecastInputs, first: int, cells: _Cells, findings: list[F
 
 def _wrap_cells(cells: _Cells) -> tuple[ForecastCell, ...]:
     out: list[ForecastCell] = []
+    entry = _EntryFactory()
     for key in sorted(cells):
         entity, line, currency, m, category = key
         entries = sorted(cells[key], key=lambda e: (e[0], e[1]))
@@ -150,27 +151,36 @@ def _wrap_cells(cells: _Cells) -> tuple[ForecastCell, ...]:
                 category=category,
                 amount=trusted_money(sum((e[3] for e in entries), Decimal(0)), currency),
                 lineage=tuple(
-                    _entry(kind, sid, refs, amount, currency) for kind, sid, refs, amount in entries
+                    entry(kind, sid, refs, amount, currency) for kind, sid, refs, amount in entries
                 ),
             )
         )
     return tuple(out)
 
 
-def _entry(
-    kind: SourceKind, sid: str, refs: tuple[str, ...], amount: Decimal, currency: str
-) -> LineageEntry:
-    return LineageEntry.model_construct(
-        source_kind=kind, source_id=sid, amount=trusted_money(amount, currency), refs=refs
-    )
+class _EntryFactory:
+    """Builds lineage entries, sharing one immutable Money per distinct amount (speed)."""
+
+    def __init__(self) -> None:
+        self.money: dict[tuple[Decimal, str], Money] = {}
+
+    def __call__(
+        self, kind: SourceKind, sid: str, refs: tuple[str, ...], amount: Decimal, currency: str
+    ) -> LineageEntry:
+        key = (amount, currency)
+        value = self.money.get(key)
+        if value is None:
+            value = self.money[key] = Money(amount=amount, currency=currency)
+        return LineageEntry(kind, sid, value, refs)
 
 
 def _wrap_risk(risk: dict[RiskKey, RiskCellDraft]) -> tuple[AtRiskCell, ...]:
     out: list[AtRiskCell] = []
+    entry = _EntryFactory()
     for (entity, line, currency, m), draft in sorted(risk.items()):
         lineage = sorted(draft.lineage)
         out.append(
-            AtRiskCell(
+            AtRiskCell.model_construct(
                 legal_entity=entity,
                 service_line=line,
                 month=month_label(m),
@@ -179,7 +189,7 @@ def _wrap_risk(risk: dict[RiskKey, RiskCellDraft]) -> tuple[AtRiskCell, ...]:
                 unstaffed_hours=draft.unstaffed,
                 amount=trusted_money(sum((v for _, _, v in lineage), Decimal(0)), currency),
                 lineage=tuple(
-                    _entry(SourceKind.ASSIGNMENT, aid, (cid,), v, currency)
+                    entry(SourceKind.ASSIGNMENT, aid, (cid,), v, currency)
                     for aid, cid, v in lineage
                 ),
             )

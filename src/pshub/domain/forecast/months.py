@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -30,6 +31,7 @@ Month = Annotated[str, AfterValidator(check_month)]
 """A calendar month as ``YYYY-MM`` (ISO 8601 reduced precision)."""
 
 
+@lru_cache(maxsize=4096)  # a run meets a few dozen distinct months, hundreds of thousands of times
 def month_index(month: str) -> int:
     """``"2025-03"`` -> integer index (consecutive months differ by one)."""
     check_month(month)

@@ -35,10 +35,12 @@ class SourceKind(StrEnum):
     OPPORTUNITY = "opportunity"
 
 
-class LineageEntry(BaseModel):
-    """One source record's contribution to a cell; ``refs`` are the records behind it."""
+class LineageEntry(NamedTuple):
+    """One source record's contribution to a cell; ``refs`` are the records behind it.
 
-    model_config = _FROZEN
+    A typed, immutable NamedTuple rather than a model: a run holds one per contribution
+    (10^5 and more), and pydantic still validates it inside a cell (JSON: an array).
+    """
 
     source_kind: SourceKind
     source_id: str

@@ -45,7 +45,7 @@ class AuthService:
         self.counts: Counter[str] = Counter()
 
     def issue(self, user: str) -> dict[str, Any]:
-        token = {
+        token: dict[str, Any] = {
             "tokenValue": secrets.token_urlsafe(40),
             "tokenId": str(uuid.uuid4()),
             "refreshTokenId": str(uuid.uuid4()),
@@ -112,7 +112,9 @@ def _basic_user(request: Request, users: dict[str, str]) -> str:
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise AuthError(401, "FAILURE_BAD_HEADER", "Invalid header. Verify the header.") from exc
     if user not in users or not secrets.compare_digest(users[user], password):
-        raise AuthError(401, "FAILURE_BAD_CREDENTIAL", "Invalid credentials. Verify your credentials.")
+        raise AuthError(
+            401, "FAILURE_BAD_CREDENTIAL", "Invalid credentials. Verify your credentials."
+        )
     return user
 
 

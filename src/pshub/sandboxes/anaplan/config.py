@@ -11,19 +11,20 @@ Anaplan auto-matches same-named source columns) and writes one cell per dimensio
 
 from __future__ import annotations
 
-import calendar
-
 from pydantic import BaseModel, ConfigDict, Field
 
 _SPEC = ConfigDict(extra="forbid")
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def month_labels(first_year: int, years: int) -> list[str]:
     """Anaplan's default month labels (``Jan 25``) for ``years`` calendar years."""
     return [
-        f"{calendar.month_abbr[month]} {year % 100:02d}"
+        f"{name} {year % 100:02d}"
         for year in range(first_year, first_year + years)
-        for month in range(1, 13)
+        for name in MONTHS
     ]
 
 
@@ -153,6 +154,8 @@ def default_workspaces() -> list[WorkspaceSpec]:
                 module_id=DEFAULT_MODULE_ID,
             )
         ],
-        exports=[ExportSpec(id=DEFAULT_EXPORT_ID, name=DEFAULT_EXPORT_NAME, module_id=DEFAULT_MODULE_ID)],
+        exports=[
+            ExportSpec(id=DEFAULT_EXPORT_ID, name=DEFAULT_EXPORT_NAME, module_id=DEFAULT_MODULE_ID)
+        ],
     )
     return [WorkspaceSpec(id=DEFAULT_WORKSPACE_ID, name=DEFAULT_WORKSPACE_NAME, models=[model])]

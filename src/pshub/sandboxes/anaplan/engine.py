@@ -51,7 +51,9 @@ class ImportPlan:
 def plan_import(model: ModelSpec, module: ModuleSpec, content: bytes | None) -> ImportPlan:
     """Parse ``content`` (UTF-8 CSV, header on line 1) against the module's columns."""
     if content is None:
-        return ImportPlan(fatal="The import data source file has not been uploaded (upload not complete)")
+        return ImportPlan(
+            fatal="The import data source file has not been uploaded (upload not complete)"
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -88,7 +90,7 @@ def _row_error(model: ModelSpec, module: ModuleSpec, record: dict[str, str]) -> 
         value = record[dim].strip()
         if dim == model.time_dimension:
             if value not in model.months:
-                return f"Invalid time period for {dim}: {value!r} is not a period of the model calendar"
+                return f"Invalid time period for {dim}: {value!r} is not in the model calendar"
             continue
         items = model.lists.get(dim)
         if not value:
@@ -131,8 +133,18 @@ def dump_csv(plan: ImportPlan) -> str | None:
 def result(plan: ImportPlan, import_id: str, module_name: str) -> dict[str, Any]:
     """The ``TaskResult`` of a finished import, with the row counts in ``details``."""
     if plan.fatal is not None:
-        detail = {"localMessageText": plan.fatal, "occurrences": 1, "type": "importFailed", "values": []}
-        return {"successful": False, "failureDumpAvailable": False, "objectId": import_id, "details": [detail]}
+        detail = {
+            "localMessageText": plan.fatal,
+            "occurrences": 1,
+            "type": "importFailed",
+            "values": [],
+        }
+        return {
+            "successful": False,
+            "failureDumpAvailable": False,
+            "objectId": import_id,
+            "details": [detail],
+        }
     failed = len(plan.rejected)
     total = plan.ok_rows + failed + plan.ignored
     counts = {

@@ -127,8 +127,11 @@ class AnaplanStore:
     def put_task(self, task: dict[str, Any]) -> None:
         self.state.put(TASKS, task["taskId"], task)
 
-    def put_cell(self, model_id: str, module_id: str, dims: dict[str, str], values: dict[str, str]) -> None:
-        key = CELL_KEY_SEPARATOR.join([model_id, module_id, *dims.values()])
+    def put_cell(
+        self, model_id: str, module_id: str, dims: dict[str, str], values: dict[str, str]
+    ) -> None:
+        ordered = [dims[name] for name in sorted(dims)]  # the same key whatever the column order
+        key = CELL_KEY_SEPARATOR.join([model_id, module_id, *ordered])
         body = {"model": model_id, "module": module_id, "dimensions": dims, "values": values}
         self.state.put(CELLS, key, body)
 

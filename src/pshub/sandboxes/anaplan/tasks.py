@@ -64,9 +64,17 @@ class TaskRunner:
         with self.store.state.transaction():
             self._refuse_if_busy(model_id)
             data = engine.export_csv(module, self.store.cells(model_id, module.id))
-            meta = {"id": spec.id, "name": spec.name, "origin": "NATIVE_ANAPLAN", "format": "txt"}
-            meta |= {"delimiter": '"', "encoding": "UTF-8", "separator": ",", "headerRow": 1}
-            meta |= {"firstDataRow": 2}
+            meta: dict[str, Any] = {
+                "id": spec.id,
+                "name": spec.name,
+                "origin": "NATIVE_ANAPLAN",
+                "format": "txt",
+                "delimiter": '"',
+                "encoding": "UTF-8",
+                "separator": ",",
+                "headerRow": 1,
+                "firstDataRow": 2,
+            }
             self.store.write_file(model_id, meta, data, EXPORT_CHUNK_BYTES)
             task = self._new_task(model_id, "export", spec.id, 0.0)
             task |= {"done": True, "result": _export_result(spec.id)}
@@ -97,7 +105,9 @@ class TaskRunner:
             retry = {"Retry-After": str(self.settings().busy_retry_after)}
             raise AnaplanError(409, message, headers=retry)
 
-    def _new_task(self, model_id: str, kind: str, object_id: str, duration: float) -> dict[str, Any]:
+    def _new_task(
+        self, model_id: str, kind: str, object_id: str, duration: float
+    ) -> dict[str, Any]:
         now = time.time()
         return {
             "taskId": uuid.uuid4().hex.upper(),
@@ -138,7 +148,12 @@ def task_view(task: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
         }
     elapsed = time.time() - task["startedAt"]
     progress = min(0.99, elapsed / task["duration"]) if task["duration"] else 0.0
-    return {**base, "taskState": "IN_PROGRESS", "currentStep": "Processing ...", "progress": progress}
+    return {
+        **base,
+        "taskState": "IN_PROGRESS",
+        "currentStep": "Processing ...",
+        "progress": progress,
+    }
 
 
 def _export_result(export_id: str) -> dict[str, Any]:

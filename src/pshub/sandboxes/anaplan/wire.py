@@ -87,7 +87,9 @@ def schema_url(request: Request, obj: str, model_id: str | None = None) -> str:
     return f"{base}/models/{model_id}/objects/{obj}" if model_id else f"{base}/objects/{obj}"
 
 
-def envelope(request: Request, obj: str, model_id: str | None = None, **payload: Any) -> dict[str, Any]:
+def envelope(
+    request: Request, obj: str, model_id: str | None = None, **payload: Any
+) -> dict[str, Any]:
     """``{"meta": {"schema"}, "status": {...}, **payload}`` for a single object."""
     return {"meta": {"schema": schema_url(request, obj, model_id)}, "status": SUCCESS, **payload}
 
@@ -112,7 +114,9 @@ def page(
     if offset + limit < len(items):
         paging["next"] = str(url.include_query_params(limit=limit, offset=offset + limit))
     if offset > 0:
-        paging["previous"] = str(url.include_query_params(limit=limit, offset=max(0, offset - limit)))
+        paging["previous"] = str(
+            url.include_query_params(limit=limit, offset=max(0, offset - limit))
+        )
     meta = {"schema": schema_url(request, obj, model_id), "paging": paging}
     return {"meta": meta, "status": SUCCESS, key: chosen}
 

@@ -23,7 +23,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pshub.sandboxes.base import SandboxState, make_app
-from pshub.sandboxes.kantata import stories, users, workspaces
+from pshub.sandboxes.kantata import (
+    billing_milestones,
+    bulk,
+    events,
+    expenses,
+    roles,
+    sql,
+    stories,
+    submissions,
+    time_entries,
+    time_store,
+    users,
+    workspaces,
+)
 from pshub.sandboxes.kantata.errors import (
     KantataError,
     fault_response,
@@ -60,12 +73,45 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
 
 
+def _subjects() -> dict[str, tuple[str, events.SubjectLoader]]:
+    """What ``GET /subscribed_events?include=subject`` sideloads, per subject type."""
+
+    def docs(collection: str) -> events.SubjectLoader:
+        def load(state: SandboxState, ids: list[str]) -> list[dict[str, Any]]:
+            found = (state.get(collection, i) for i in ids)
+            return [r for r in found if r is not None and not r.get("deleted_at")]
+
+        return load
+
+    return {
+        "TimeEntry": (
+            time_entries.KEY,
+            lambda s, ids: [time_store.public(r, []) for r in time_store.load_many(s, ids)],
+        ),
+        "Expense": (expenses.KEY, expenses.public),
+        "Story": (stories.COLLECTION, docs(stories.COLLECTION)),
+        "Workspace": (workspaces.COLLECTION, docs(workspaces.COLLECTION)),
+        "TimesheetSubmission": ("timesheet_submissions", submissions.TIME.load),
+        "ExpenseReportSubmission": ("expense_report_submissions", submissions.EXPENSE.load),
+    }
+
+
 def create_app(state: SandboxState, *, tokens: set[str] | frozenset[str], seed: int = 0) -> FastAPI:
     """The sandbox app; ``tokens`` are the bearer tokens it accepts."""
     app = make_app("Kantata OX sandbox", state, fault_response, seed=seed)
+    sql.ensure_schema(state)
     users.seed_users(state, seed)
+    roles.seed_roles(state)
     _install_error_handlers(app)
+    bulk.install(app, state)
     guard = [_auth(frozenset(tokens))]
-    for module in (workspaces, stories, users):
-        app.include_router(module.router(state), dependencies=guard)
+    routers = [
+        module.router(state)
+        for module in (workspaces, stories, users, time_entries, expenses, billing_milestones)
+    ]
+    routers += [submissions.router(state, submissions.TIME)]
+    routers += [submissions.router(state, submissions.EXPENSE)]
+    routers += [events.router(state, _subjects())]
+    for api in routers:
+        app.include_router(api, dependencies=guard)
     return app

@@ -144,7 +144,10 @@ def _where(query: Mapping[str, str]) -> tuple[str, list[Any]]:
     if subjects := csv(query.get("subject_id")):
         if not query.get("subject_type"):
             errors.add("subject_type", "subject_type is required when filtering by subject_id")
-        add(f"subject_id IN ({sql.placeholders(len(subjects))})", *_ints(errors, "subject_id", subjects))
+        add(
+            f"subject_id IN ({sql.placeholders(len(subjects))})",
+            *_ints(errors, "subject_id", subjects),
+        )
     if users := csv(query.get("user_ids")):
         add(f"user_id IN ({sql.placeholders(len(users))})", *_ints(errors, "user_ids", users))
     for name, op in (("created_after", ">"), ("created_before", "<")):
@@ -158,7 +161,10 @@ def _where(query: Mapping[str, str]) -> tuple[str, list[Any]]:
 
 
 def _most_recent(errors: FieldErrors, query: Mapping[str, str], clauses: list[str]) -> None:
-    latest, by_type = parse_bool(query.get("most_recent")), parse_bool(query.get("most_recent_by_event_type"))
+    latest, by_type = (
+        parse_bool(query.get("most_recent")),
+        parse_bool(query.get("most_recent_by_event_type")),
+    )
     if latest and by_type:
         errors.add("most_recent", "most_recent cannot be combined with most_recent_by_event_type")
         return
@@ -179,7 +185,9 @@ def _ints(errors: FieldErrors, name: str, values: list[str]) -> list[int]:
 def _order(spec: str | None) -> str:
     value = spec or "created_at:desc"
     if value not in ("created_at:asc", "created_at:desc"):
-        raise system_error(400, f"order: {value} is not a valid sort (created_at:asc, created_at:desc)")
+        raise system_error(
+            400, f"order: {value} is not a valid sort (created_at:asc, created_at:desc)"
+        )
     direction = "ASC" if value.endswith("asc") else "DESC"
     return f" ORDER BY created_at {direction}, id {direction}"
 
@@ -230,7 +238,9 @@ def router(state: SandboxState, subjects: Mapping[str, tuple[str, SubjectLoader]
         paging = Paging.from_query(query)
         offset = (paging.page - 1) * paging.per_page
         with sql.locked(state) as db:
-            count = int(db.execute(f"SELECT COUNT(*) FROM kantata_events{where}", params).fetchone()[0])
+            count = int(
+                db.execute(f"SELECT COUNT(*) FROM kantata_events{where}", params).fetchone()[0]
+            )
             found = db.execute(
                 f"SELECT {_COLUMNS} FROM kantata_events{where}{_order(query.get('order'))}"
                 " LIMIT ? OFFSET ?",
@@ -261,6 +271,6 @@ def _sideload_subjects(
         env.sideload(key, loaded)
         found.update({(subject_type, str(r["id"])): key for r in loaded})
     for record in env.records:
-        key = found.get((record["subject_type"], str(record["subject_id"])))
-        if key:  # the vendor sends null for a gone subject; the spec types it as an object
-            record["subject_ref"] = {"id": str(record["subject_id"]), "key": key}
+        ref_key = found.get((record["subject_type"], str(record["subject_id"])))
+        if ref_key:  # the vendor sends null for a gone subject; the spec types it as an object
+            record["subject_ref"] = {"id": str(record["subject_id"]), "key": ref_key}

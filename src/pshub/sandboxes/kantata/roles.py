@@ -27,7 +27,9 @@ def seed_roles(state: SandboxState) -> None:
     if state.count(COLLECTION):
         return
     for rid, (name, _, _) in ROLES.items():
-        state.put(COLLECTION, rid, {"id": rid, "name": name, "created_at": _STAMP, "updated_at": _STAMP})
+        state.put(
+            COLLECTION, rid, {"id": rid, "name": name, "created_at": _STAMP, "updated_at": _STAMP}
+        )
 
 
 def default_role(user: dict[str, Any] | None) -> str:

@@ -37,7 +37,7 @@ _SCHEMA = (
 
 
 def _parts(state: SandboxState) -> tuple[sqlite3.Connection, threading.RLock]:
-    return state._db, state._lock  # noqa: SLF001 - see the module docstring
+    return state._db, state._lock  # see the module docstring
 
 
 def ensure_schema(state: SandboxState) -> None:
@@ -64,7 +64,9 @@ def execute(state: SandboxState, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one statement; returns ``lastrowid`` (inserts) or ``rowcount`` (other writes)."""
     with locked(state) as db:
         cur = db.execute(sql, tuple(params))
-        return int(cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount)
+        if sql.lstrip().upper().startswith("INSERT"):
+            return int(cur.lastrowid or 0)
+        return int(cur.rowcount)
 
 
 def execute_many(state: SandboxState, sql: str, params: Sequence[Sequence[Any]]) -> None:

@@ -5,7 +5,8 @@ and ``title``; ``story_type`` defaults to ``task``; ``state`` takes the listed s
 categories; ``budget_estimate_in_cents`` (subunits of the workspace currency) can only be set
 in a budgeted workspace, which is how a milestone carries its billing value; bulk create takes
 ``{"stories": [...]}`` up to 300. DELETE is a soft delete (``deleted_at``; ``show_deleted`` /
-``only_deleted`` bring them back); archived stories need ``show_archived=true``.
+``only_deleted`` bring them back); archived stories need ``show_archived=true``. Every create,
+update and delete writes a ``story:created|updated|deleted`` subscribed event.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from pshub.sandboxes.base import SandboxState
-from pshub.sandboxes.kantata import refs
+from pshub.sandboxes.kantata import events, refs
 from pshub.sandboxes.kantata import workspaces as ws
 from pshub.sandboxes.kantata.common import clean, collection_route, read_json, unwrap
 from pshub.sandboxes.kantata.envelope import (
@@ -154,7 +155,23 @@ def _write(
     record["updated_at"] = stamp
     state.put(COLLECTION, record["id"], clean(record))
     refs.attach(state, "Story", record["id"], body.get("external_reference"))
+    _emit(state, "created" if current is None else "updated", clean(record), current)
     return clean(record)
+
+
+def _emit(
+    state: SandboxState, action: str, record: dict[str, Any] | None, previous: dict[str, Any] | None
+) -> None:
+    """A ``story:*`` subscribed event: state changes (e.g. a milestone completed) are visible."""
+    subject = record or previous or {}
+    events.emit(
+        state,
+        f"story:{action}",
+        subject["id"],
+        current=record,
+        previous=previous,
+        workspace_id=subject.get("workspace_id"),
+    )
 
 
 def _apply_parent(state: SandboxState, record: dict[str, Any], body: dict[str, Any]) -> None:
@@ -259,9 +276,11 @@ def router(state: SandboxState) -> APIRouter:
 
     async def delete_story(ref: str) -> Response:
         with state.transaction():
-            record = _load(ref)
+            previous = _load(ref)
+            record = {**previous}
             record["deleted_at"] = record["updated_at"] = now_iso()
             state.put(COLLECTION, record["id"], record)
+            _emit(state, "deleted", None, previous)
         return Response(status_code=204)
 
     collection_route(api, "/api/v1/stories", list_stories, "GET")

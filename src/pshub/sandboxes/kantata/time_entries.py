@@ -69,7 +69,9 @@ def validate(
     wid = body.get("workspace_id", current["workspace_id"] if current else None)
     workspace = state.get(ws.COLLECTION, str(wid)) if wid is not None else None
     if workspace is None:
-        errors.add("workspace_id", "Workspace can't be blank" if wid is None else "workspace not found")
+        errors.add(
+            "workspace_id", "Workspace can't be blank" if wid is None else "workspace not found"
+        )
     if current is None and body.get("date_performed") is None:
         errors.add("date_performed", "date_performed can't be blank")
     check_date(errors, body, "date_performed")
@@ -78,7 +80,9 @@ def validate(
     check_int(errors, body, "time_in_minutes", minimum=0)
     minutes = body.get("time_in_minutes")
     if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > MAX_MINUTES:
-        errors.add("time_in_minutes", f"time_in_minutes must be less than or equal to {MAX_MINUTES}")
+        errors.add(
+            "time_in_minutes", f"time_in_minutes must be less than or equal to {MAX_MINUTES}"
+        )
     check_int(errors, body, "rate_in_cents", minimum=0)
     check_text(errors, body, "notes")
     if "billable" in body and not isinstance(body["billable"], bool):
@@ -138,7 +142,9 @@ def build(
 
 def payload(record: dict[str, Any]) -> dict[str, Any]:
     """The tracked properties an event carries: the record without submission pointers."""
-    return {k: v for k, v in record.items() if k not in ("active_submission_id", "recent_submission_id")}
+    return {
+        k: v for k, v in record.items() if k not in ("active_submission_id", "recent_submission_id")
+    }
 
 
 def save(state: SandboxState, record: dict[str, Any], previous: dict[str, Any] | None) -> None:
@@ -156,7 +162,9 @@ def save(state: SandboxState, record: dict[str, Any], previous: dict[str, Any] |
     )
 
 
-def _write(state: SandboxState, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+def _write(
+    state: SandboxState, body: dict[str, Any], current: dict[str, Any] | None
+) -> dict[str, Any]:
     if current is not None and current.get("active_submission_id"):
         raise _locked()
     errors, workspace = validate(state, body, current)
@@ -200,15 +208,38 @@ def _workspace_sets(state: SandboxState) -> tuple[set[str], set[str]]:
     return archived, {w["id"] for w in every if not w.get("require_time_approvals")}
 
 
+def _ref_filter(state: SandboxState, flt: time_store.Filter, query: dict[str, str]) -> None:
+    """The positive external-reference filters, as an id list (references are few)."""
+    if not any(k.startswith("external_reference_") for k in query):
+        return
+    index = refs.index(state, "TimeEntry")
+    ids = [int(sid) for (_, sid), attached in index.items() if refs.matches(attached, query)]
+    flt.add(f"id IN ({sql.placeholders(len(ids))})" if ids else "0", *ids)
+
+
 def envelope(state: SandboxState, env: Envelope, include: list[str]) -> dict[str, Any]:
     from pshub.sandboxes.kantata import submissions  # a cycle: submissions update entries
 
     stored = list(env.records)
     env.records = [time_store.public(r, include) for r in stored]
     if "workspace" in include:
-        env.sideload(ws.COLLECTION, [w for i in sorted({r["workspace_id"] for r in stored}) if (w := state.get(ws.COLLECTION, i))])
+        env.sideload(
+            ws.COLLECTION,
+            [
+                w
+                for i in sorted({r["workspace_id"] for r in stored})
+                if (w := state.get(ws.COLLECTION, i))
+            ],
+        )
     if "user" in include:
-        env.sideload(us.COLLECTION, [u for i in sorted({r["user_id"] for r in stored}) if (u := state.get(us.COLLECTION, i))])
+        env.sideload(
+            us.COLLECTION,
+            [
+                u
+                for i in sorted({r["user_id"] for r in stored})
+                if (u := state.get(us.COLLECTION, i))
+            ],
+        )
     if "story" in include:
         ids = sorted({r["story_id"] for r in stored if r.get("story_id")})
         env.sideload(st.COLLECTION, [s for i in ids if (s := state.get(st.COLLECTION, i))])
@@ -234,6 +265,7 @@ def router(state: SandboxState) -> APIRouter:
         query = dict(request.query_params)
         archived, open_ws = _workspace_sets(state)
         flt = time_store.Filter(query, archived, open_ws)
+        _ref_filter(state, flt, query)
         paging = Paging.from_query(query)
         count, found = time_store.page(
             state, flt, query.get("order"), paging.per_page, (paging.page - 1) * paging.per_page

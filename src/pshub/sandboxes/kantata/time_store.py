@@ -80,7 +80,9 @@ def get(state: SandboxState, entry_id: str) -> dict[str, Any] | None:
 
 def by_submission(state: SandboxState, submission_id: str) -> list[dict[str, Any]]:
     found = sql.rows(
-        state, f"SELECT body FROM {TABLE} WHERE submission_id = ? ORDER BY id", (int(submission_id),)
+        state,
+        f"SELECT body FROM {TABLE} WHERE submission_id = ? ORDER BY id",
+        (int(submission_id),),
     )
     return [json.loads(r[0]) for r in found]
 
@@ -125,7 +127,9 @@ def _instant(errors: FieldErrors, value: str, name: str) -> str | None:
 class Filter:
     """Builds the WHERE clause of ``GET /time_entries`` from the vendor's filter parameters."""
 
-    def __init__(self, query: Mapping[str, str], hidden_workspaces: set[str], open_workspaces: set[str]):
+    def __init__(
+        self, query: Mapping[str, str], hidden_workspaces: set[str], open_workspaces: set[str]
+    ):
         self.clauses: list[str] = []
         self.params: list[Any] = []
         self.errors = FieldErrors()

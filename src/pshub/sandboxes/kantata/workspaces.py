@@ -5,7 +5,8 @@ Built to the vendor's ``mavenlink-workspaces-api-openapi.yml``: request ``{"work
 ("The project budget, in base units of the currency (e.g. dollars for USD)") and read back as
 ``price`` (string) and ``price_in_cents`` (subunits); archived projects are hidden unless
 ``include_archived=true`` or ``archived=include|only``; ``include=external_references`` and
-``include=custom_field_values`` are sideloaded.
+``include=custom_field_values`` are sideloaded. Every create, update (e.g. a budget change) and
+delete writes a ``workspace:created|updated|deleted`` subscribed event.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from pshub.sandboxes.base import SandboxState
-from pshub.sandboxes.kantata import refs
+from pshub.sandboxes.kantata import events, refs
 from pshub.sandboxes.kantata.common import (
     base_unit,
     cents_to_units,
@@ -178,6 +179,8 @@ def _write(
     state.put(COLLECTION, record["id"], clean(record))
     _store_custom_fields(state, record["id"], body.get("custom_fields") or [])
     refs.attach(state, "Workspace", record["id"], body.get("external_reference"))
+    action = "created" if current is None else "updated"
+    events.emit(state, f"workspace:{action}", record["id"], current=clean(record), previous=current)
     return clean(record)
 
 
@@ -319,8 +322,11 @@ def router(state: SandboxState) -> APIRouter:
         return _envelope(state, single(COLLECTION, [record]), include)
 
     async def delete_workspace(ref: str) -> Response:
-        if not state.delete(COLLECTION, strip_json(ref)):
-            raise not_found("Workspace", strip_json(ref))
+        with state.transaction():
+            previous = state.get(COLLECTION, strip_json(ref))
+            if previous is None or not state.delete(COLLECTION, strip_json(ref)):
+                raise not_found("Workspace", strip_json(ref))
+            events.emit(state, "workspace:deleted", previous["id"], current=None, previous=previous)
         return Response(status_code=204)
 
     collection_route(api, "/api/v1/workspaces", list_workspaces, "GET")

@@ -11,6 +11,12 @@ HMAC-SHA256 token-based authentication, see :mod:`.oauth`):
 - ``PUT    /{type}/eid:{externalId}``    upsert (Help: "Using the Upsert Operation"): 204
 - ``DELETE /{type}/{id|eid:...}``        204
 
+Writes sent with ``Prefer: respond-async`` (one record, or a batch of up to 100 with
+``Content-Type: application/vnd.oracle.resource+json; type=collection``) become async jobs
+under ``/services/rest/async/v1`` (see :mod:`.asyncjobs`). ``GET /{type}/{id}`` expands
+sublists with ``?expandSubResources=true``. ``POST /_sandbox/periods/{id}`` with
+``{"closed": true}`` closes an accounting period (NetSuite: Manage Accounting Periods).
+
 The account's concurrency limit (Help: "Web Services and RESTlet Concurrency Governance")
 is make_app's ``concurrency_limit`` fault, kept across ``/_sandbox/reset``; requests beyond
 it get 429 CONCURRENCY_LIMIT_EXCEEDED at once. ``GET /_sandbox/auth`` counts refused logins.
@@ -18,17 +24,24 @@ it get 429 CONCURRENCY_LIMIT_EXCEEDED at once. ``GET /_sandbox/auth`` counts ref
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from pshub.sandboxes.base import FaultSettings, SandboxState, make_app
+from pshub.sandboxes.netsuite import billing, transactions  # noqa: F401 - register types
+from pshub.sandboxes.netsuite.asyncjobs import (
+    MAX_BATCH,
+    JobRunner,
+    Operation,
+    accepted,
+    async_routes,
+    duplicate,
+)
 from pshub.sandboxes.netsuite.entities import (
     DEFAULT_CURRENCY_IDS,
     DEFAULT_SUBSIDIARIES,
@@ -41,9 +54,11 @@ from pshub.sandboxes.netsuite.errors import (
     error_response,
     fault_response,
 )
+from pshub.sandboxes.netsuite.ledger import list_seeds
 from pshub.sandboxes.netsuite.oauth import AuthError, Integration, TbaVerifier
 from pshub.sandboxes.netsuite.records import REGISTRY, RecordType
 from pshub.sandboxes.netsuite.store import MAX_PAGE, RecordStore
+from pshub.sandboxes.netsuite.wirejson import ExactJSONResponse, loads
 
 PREFIX = "/services/rest/record/v1"
 _MEDIA = "application/vnd.oracle.resource+json; type={}"
@@ -62,12 +77,14 @@ def create_app(
     subsidiaries: list[dict[str, str]] | None = None,
     currencies: dict[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    async_processors: int = 5,
 ) -> FastAPI:
     """The NetSuite sandbox for one account and one integration token.
 
     ``subsidiaries``: ``[{"id", "name", "currency": ISO code, "country"?}]`` (default
     :data:`DEFAULT_SUBSIDIARIES`); ``currencies``: ISO code -> internal id (default
-    :data:`DEFAULT_CURRENCY_IDS`).
+    :data:`DEFAULT_CURRENCY_IDS`); ``async_processors``: async jobs run at once (NetSuite sizes
+    its REST async processors by SuiteCloud Plus licences).
     """
     app = make_app(f"NetSuite sandbox ({account_id})", state, fault_response, seed=seed)
     _keep_account_limit(app, concurrency_limit)
@@ -78,6 +95,10 @@ def create_app(
         REGISTRY["subsidiary"],
         subsidiary_records(subsidiaries or DEFAULT_SUBSIDIARIES, currency_ids),
     )
+    for list_name, seeds in list_seeds().items():
+        store.seed(REGISTRY[list_name], seeds)
+    runner = JobRunner(async_processors, state.transaction)
+    app.state.async_runner = runner
     verifier = TbaVerifier(
         account_id, Integration(consumer_key, consumer_secret, token_id, token_secret), clock=clock
     )
@@ -107,7 +128,15 @@ def create_app(
     def auth_stats() -> dict[str, Any]:
         return {"refused": dict(refused), "total": sum(refused.values())}
 
-    app.include_router(_record_routes(store), dependencies=[Depends(authenticate)])
+    @app.post("/_sandbox/periods/{period_id}")
+    def set_period(period_id: str, body: dict[str, bool]) -> dict[str, Any]:
+        period = store.resolve(REGISTRY["accountingPeriod"], period_id)
+        period.update({k: bool(v) for k, v in body.items() if k in ("closed", "allLocked")})
+        store.replace("accountingPeriod", period)
+        return period
+
+    app.include_router(_record_routes(store, runner), dependencies=[Depends(authenticate)])
+    app.include_router(async_routes(runner), dependencies=[Depends(authenticate)])
     return app
 
 
@@ -124,8 +153,17 @@ def _keep_account_limit(app: FastAPI, limit: int) -> None:
     faults.reset = reset_keeping_limit
 
 
-def _record_routes(store: RecordStore) -> APIRouter:
+def _record_routes(store: RecordStore, runner: JobRunner) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
+
+    def later(request: Request, operations: list[Operation]) -> Response:
+        key = request.headers.get("x-netsuite-idempotency-key")
+        job, new = runner.submit(operations, key)
+        root = str(request.base_url).rstrip("/")
+        return accepted(root, job) if new else duplicate(root, job)
+
+    def href(request: Request, kind: RecordType, rid: str) -> str:
+        return f"{_base(request)}/{kind.name}/{rid}"
 
     @router.get("/{rtype}")
     def list_records(rtype: str, request: Request) -> Response:
@@ -134,26 +172,48 @@ def _record_routes(store: RecordStore) -> APIRouter:
         body = store.page(
             kind, _base(request), limit=limit, offset=offset, q=request.query_params.get("q")
         )
-        return JSONResponse(body, media_type=_MEDIA.format("collection"))
+        return ExactJSONResponse(body, media_type=_MEDIA.format("collection"))
 
     @router.post("/{rtype}")
     async def create(rtype: str, request: Request) -> Response:
         kind = _writable(rtype)
-        rid = await run_in_threadpool(store.write, kind, await _json(request))
+        body = await _json(request)
+        if _is_batch(request):
+            return later(request, _batch(kind, "POST", body, request, store))
+        record = _object(body)
+        if _wants_async(request):
+            return later(request, [lambda: href(request, kind, store.write(kind, record))])
+        rid = await run_in_threadpool(store.write, kind, record)
         return _no_content(request, kind, rid)
+
+    @router.put("/{rtype}")
+    async def upsert_batch(rtype: str, request: Request) -> Response:
+        kind = _writable(rtype)
+        return later(request, _batch(kind, "PUT", await _json(request), request, store))
+
+    @router.patch("/{rtype}")
+    async def update_batch(rtype: str, request: Request) -> Response:
+        kind = _writable(rtype)
+        return later(request, _batch(kind, "PATCH", await _json(request), request, store))
 
     @router.get("/{rtype}/{key}")
     def read(rtype: str, key: str, request: Request) -> Response:
         kind = _type(rtype)
-        body = store.render(kind, store.resolve(kind, key), _base(request))
-        return JSONResponse(body, media_type=_MEDIA.format("singular-resource"))
+        expand = request.query_params.get("expandSubResources", "").lower() == "true"
+        body = store.render(kind, store.resolve(kind, key), _base(request), expand=expand)
+        return ExactJSONResponse(body, media_type=_MEDIA.format("singular-resource"))
 
     @router.patch("/{rtype}/{key}")
     async def update(rtype: str, key: str, request: Request) -> Response:
         kind = _writable(rtype)
-        body = await _json(request)
-        rid = await run_in_threadpool(lambda: store.write(kind, body, store.resolve(kind, key)))
-        return _no_content(request, kind, rid)
+        body = _object(await _json(request))
+
+        def write() -> str:
+            return store.write(kind, body, store.resolve(kind, key))
+
+        if _wants_async(request):
+            return later(request, [lambda: href(request, kind, write())])
+        return _no_content(request, kind, await run_in_threadpool(write))
 
     @router.put("/{rtype}/{key}")
     async def upsert(rtype: str, key: str, request: Request) -> Response:
@@ -166,9 +226,14 @@ def _record_routes(store: RecordStore) -> APIRouter:
                 "ID in the request URL: PUT /{type}/eid:{externalId}.",
                 url_path=key,
             )
-        body = await _json(request)
-        rid, _created = await run_in_threadpool(store.upsert, kind, key[4:], body)
-        return _no_content(request, kind, rid)
+        body = _object(await _json(request))
+
+        def write() -> str:
+            return store.upsert(kind, key[4:], body)[0]
+
+        if _wants_async(request):
+            return later(request, [lambda: href(request, kind, write())])
+        return _no_content(request, kind, await run_in_threadpool(write))
 
     @router.delete("/{rtype}/{key}")
     def delete(rtype: str, key: str) -> Response:
@@ -177,6 +242,65 @@ def _record_routes(store: RecordStore) -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+def _wants_async(request: Request) -> bool:
+    return "respond-async" in request.headers.get("prefer", "").lower()
+
+
+def _is_batch(request: Request) -> bool:
+    return "type=collection" in request.headers.get("content-type", "").replace(" ", "")
+
+
+def _batch(
+    kind: RecordType, method: str, body: Any, request: Request, store: RecordStore
+) -> list[Operation]:
+    """One operation per item of a batch body; each fails or succeeds on its own."""
+    items = body.get("items") if isinstance(body, dict) else None
+    if not _wants_async(request):
+        raise NsError.one(
+            400,
+            "INVALID_HEADER",
+            "Batch operations are executed asynchronously: send the header Prefer: respond-async.",
+        )
+    if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+        raise NsError.one(
+            400, "INVALID_CONTENT", 'A batch body is {"items": [record, ...]}.', path="items"
+        )
+    if len(items) > MAX_BATCH:
+        raise NsError.one(
+            400,
+            "INVALID_CONTENT",
+            f"A batch request can contain at most {MAX_BATCH} records; it has {len(items)}.",
+            path="items",
+        )
+    base = _base(request)
+    return [_item_operation(kind, method, dict(item), base, store) for item in items]
+
+
+def _item_operation(
+    kind: RecordType, method: str, item: dict[str, Any], base: str, store: RecordStore
+) -> Operation:
+    def run() -> str:
+        if method == "POST":
+            rid = store.write(kind, item)
+        elif method == "PUT":
+            eid = item.get("externalId")
+            if not isinstance(eid, str) or not eid:
+                raise NsError.one(
+                    400,
+                    "INVALID_CONTENT",
+                    "Each record of a batch upsert needs its externalId.",
+                    path="externalId",
+                )
+            rid = store.upsert(kind, eid, item)[0]
+        else:
+            ident = item.pop("id", None)
+            key = str(ident) if ident is not None else f"eid:{item.get('externalId', '')}"
+            rid = store.write(kind, item, store.resolve(kind, key))
+        return f"{base}/{kind.name}/{rid}"
+
+    return run
 
 
 def _type(name: str) -> RecordType:
@@ -208,11 +332,14 @@ def _no_content(request: Request, kind: RecordType, rid: str) -> Response:
     return Response(status_code=204, headers={"Location": f"{_base(request)}/{kind.name}/{rid}"})
 
 
-async def _json(request: Request) -> dict[str, Any]:
+async def _json(request: Request) -> Any:
     try:
-        body = json.loads(await request.body() or b"{}")
+        return loads(await request.body() or b"{}")
     except ValueError as exc:
         raise NsError.one(400, "INVALID_CONTENT", "The request body is not valid JSON.") from exc
+
+
+def _object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise NsError.one(400, "INVALID_CONTENT", "The request body must be a JSON object.")
     return body

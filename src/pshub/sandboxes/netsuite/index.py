@@ -45,8 +45,8 @@ class RecordIndex:
     """Paged reads by type and equality lookups on indexed fields."""
 
     def __init__(self, state: SandboxState) -> None:
-        self._db: sqlite3.Connection = state._db  # noqa: SLF001 - see module docstring
-        self._lock: threading.RLock = state._lock  # noqa: SLF001
+        self._db: sqlite3.Connection = state._db
+        self._lock: threading.RLock = state._lock
         with self._lock:
             for statement in _SCHEMA:
                 self._db.execute(statement)

@@ -118,8 +118,7 @@ def list_seeds() -> dict[str, list[dict[str, Any]]]:
             for i, n, name, kind in ACCOUNTS
         ],
         "serviceSaleItem": [
-            {"id": i, "itemId": name, "displayName": name, "isInactive": False}
-            for i, name in ITEMS
+            {"id": i, "itemId": name, "displayName": name, "isInactive": False} for i, name in ITEMS
         ],
         "expenseCategory": [
             {"id": i, "name": name, "expenseAcct": {"id": acct}, "isInactive": False}
@@ -166,12 +165,26 @@ def known_approval(ctx: RuleContext) -> list[ErrorDetail]:
     return [ErrorDetail(f"Invalid approval status {status}.", "INVALID_CONTENT", "approvalStatus")]
 
 
-def locked_while_pending(stored: dict[str, Any], body: Mapping[str, Any]) -> list[ErrorDetail]:
+def comparable(value: Any) -> Any:
+    """A stored or would-be value in one form, so ``150``, ``150.00`` and ``"150.00"`` match."""
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    number = None if isinstance(value, bool) else to_decimal(value)
+    return number.normalize() if number is not None else value
+
+
+def locked_while_pending(stored: dict[str, Any], merged: dict[str, Any]) -> list[ErrorDetail]:
     """Refuse every change but the approval decision while the record awaits approval."""
     if ref_id(stored, "approvalStatus") != PENDING:
         return []
-    allowed = {"approvalStatus", "externalId", *IGNORED_KEYS}
-    changed = [k for k in body if k not in allowed and body[k] != stored.get(k)]
+    allowed = {"approvalStatus", "status", "externalId", *IGNORED_KEYS}
+    changed = [
+        k
+        for k in sorted(set(stored) | set(merged))
+        if k not in allowed and comparable(stored.get(k)) != comparable(merged.get(k))
+    ]
     if not changed:
         return []
     return [

@@ -2,7 +2,9 @@
 
 Followed: NetSuite Help "Record Collection Filtering": e.g. ``q=email START_WITH barbara``,
 ``q=companyName IS "Acme Inc."``, ``q=id ANY_OF [1, 2]``; values may be quoted. AND binds
-tighter than OR. Reference fields compare by internal id. A malformed query answers
+tighter than OR. Dates and date-times (ISO text) compare with AFTER, BEFORE, ON, ON_OR_AFTER,
+ON_OR_BEFORE; numbers with EQUAL, GREATER, GREATER_OR_EQUAL, LESS, LESS_OR_EQUAL.
+Reference fields compare by internal id. A malformed query answers
 400 INVALID_PARAMETER with ``o:errorQueryParam: "q"``, as NetSuite does.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pshub.sandboxes.netsuite.errors import NsError
@@ -28,9 +31,37 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _compare(test: Callable[[Any, Any], bool]) -> Callable[[str, str], bool]:
+    """Numbers compare as numbers, anything else (ISO dates) as text; empty never matches."""
+
+    def run(a: str, b: str) -> bool:
+        if a == "":
+            return False
+        x, y = _number(a), _number(b)
+        return test(x, y) if x is not None and y is not None else test(a, b)
+
+    return run
+
+
 _OPS: dict[str, Callable[[str, str], bool]] = {
     "IS": lambda a, b: a.lower() == b.lower(),
-    "EQUAL": lambda a, b: a == b,
+    "EQUAL": _compare(lambda a, b: a == b),
+    "GREATER": _compare(lambda a, b: a > b),
+    "GREATER_OR_EQUAL": _compare(lambda a, b: a >= b),
+    "LESS": _compare(lambda a, b: a < b),
+    "LESS_OR_EQUAL": _compare(lambda a, b: a <= b),
+    "AFTER": lambda a, b: a != "" and a[: len(b)] > b,
+    "BEFORE": lambda a, b: a != "" and a[: len(b)] < b,
+    "ON": lambda a, b: a != "" and a[: len(b)] == b,
+    "ON_OR_AFTER": lambda a, b: a != "" and a[: len(b)] >= b,
+    "ON_OR_BEFORE": lambda a, b: a != "" and a[: len(b)] <= b,
     "IS_NOT": lambda a, b: a.lower() != b.lower(),
     "START_WITH": lambda a, b: a.lower().startswith(b.lower()),
     "DOES_NOT_START_WITH": lambda a, b: not a.lower().startswith(b.lower()),

@@ -61,7 +61,7 @@ class RuleContext:
 
 Rule = Callable[[RuleContext], list[ErrorDetail]]
 Defaulter = Callable[[dict[str, Any], Lookup], None]
-Guard = Callable[[dict[str, Any], Mapping[str, Any]], list[ErrorDetail]]  # (stored, body)
+Guard = Callable[[dict[str, Any], dict[str, Any]], list[ErrorDetail]]  # (stored, would-be)
 
 
 @dataclass(frozen=True)

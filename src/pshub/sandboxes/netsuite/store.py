@@ -107,8 +107,6 @@ class RecordStore:
                     path="id",
                 )
             )
-        for guard in rtype.guards if existing else ():
-            errors += guard(existing or {}, body)
         if errors:
             raise NsError(400, errors)
         with self.state.transaction():
@@ -121,6 +119,9 @@ class RecordStore:
             for fill in rtype.defaults:
                 fill(record, self)
             rid = existing["id"] if existing else None
+            problems = [e for g in rtype.guards if existing for e in g(existing, record)]
+            if problems:
+                raise NsError(400, problems)
             problems = check_record(RuleContext(rtype, record, rid, self))
             problems += self._external_id_clash(rtype, record, rid)
             if problems:
@@ -168,6 +169,8 @@ class RecordStore:
         if existing is None:
             record["id"] = str(self.state.next_id(rtype.sequence, start=FIRST_ENTITY_ID))
             record["dateCreated"] = now
+            if rtype.extra.get("tran_prefix"):
+                record["tranId"] = f"{rtype.extra['tran_prefix']}{record['id']}"
         record["lastModifiedDate"] = now
         old_eid = (existing or {}).get("externalId")
         if old_eid and old_eid != record.get("externalId"):

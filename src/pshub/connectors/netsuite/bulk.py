@@ -1,0 +1,169 @@
+"""Bulk upserts through NetSuite's REST batch operations (asynchronous, up to 100 records).
+
+Followed: NetSuite Help "Batch Operations" (``PUT /record/v1/{type}`` with ``Prefer:
+respond-async``, content type ``application/vnd.oracle.resource+json; type=collection``, body
+``{"items": [...]}`` with each item's ``externalId``: an upsert per item, at most 100) and
+"Sending an Asynchronous Request Using an Idempotency Key" (a resubmitted batch with the same
+``X-NetSuite-Idempotency-Key`` answers 400 IDEMPOTENCY_ERROR with the first job's ``Location``,
+which is followed instead of creating a second job). The outcome is read from the job's task
+collection, one task per item in request order, with ``expandSubResources=true`` so one request
+returns every task and its result (a sandbox convenience; see the sandbox's ``asyncjobs``).
+
+Batches run on as many threads as the account budget allows; every request (submit and poll)
+takes a budget slot, and transient errors (429 with Retry-After, concurrency refusals, 5xx)
+are retried by :func:`pshub.connectors.retry.call_with_retry`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import httpx
+
+from pshub.connectors.errors import RejectedError
+from pshub.connectors.netsuite.mapping import id_from_location
+from pshub.connectors.netsuite.models import NsErrorBody, NsTask, NsTaskPage
+from pshub.connectors.netsuite.schemas import PostResult
+from pshub.connectors.netsuite.wirejson import dumps, loads
+from pshub.connectors.retry import RetryPolicy, call_with_retry
+from pshub.domain.findings import Finding
+
+MAX_BATCH = 100
+BATCH_MEDIA = "application/vnd.oracle.resource+json; type=collection"
+_KEYS = uuid.UUID("0b7a4c1e-2d4f-4f8e-9c51-7e2a9d3b6f10")
+Item = tuple[str, dict[str, Any]]  # (canonical id, body with externalId)
+
+
+class Send(Protocol):
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+        passthrough: Callable[[httpx.Response], bool] | None = None,
+    ) -> httpx.Response: ...
+
+
+class BulkWriter:
+    """Splits records into batches, sends them in parallel within the budget, reads results."""
+
+    def __init__(
+        self,
+        send: Send,
+        *,
+        batch_size: int,
+        workers: int,
+        policy: RetryPolicy,
+        poll_interval: float = 0.01,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size: between 1 and {MAX_BATCH}")
+        self._send = send
+        self.batch_size = batch_size
+        self.workers = workers
+        self._policy = policy
+        self._poll = poll_interval
+
+    def upsert(self, record_type: str, items: list[Item]) -> list[PostResult]:
+        """One PostResult per item, in the order given."""
+        chunks = [items[i : i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+        if not chunks:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(chunks))) as pool:
+            done = pool.map(lambda chunk: self._batch(record_type, chunk), chunks)
+            return [result for batch in done for result in batch]
+
+    def _batch(self, record_type: str, chunk: list[Item]) -> list[PostResult]:
+        payload = dumps({"items": [body for _canonical, body in chunk]})
+        key = str(uuid.uuid5(_KEYS, record_type + payload.decode("utf-8")))
+        try:
+            location = call_with_retry(
+                lambda: self._submit(record_type, payload, key), self._policy
+            )
+        except RejectedError as refused:
+            return [_refused(record_type, c, refused.code, refused.message, None) for c, _ in chunk]
+        tasks = self._wait(location)
+        return [
+            _outcome(record_type, canonical, task) for (canonical, _), task in zip(chunk, tasks)
+        ]
+
+    def _submit(self, record_type: str, payload: bytes, key: str) -> str:
+        response = self._send(
+            "PUT",
+            f"/{record_type}",
+            operation=f"batch upsert {record_type}",
+            content=payload,
+            headers={
+                "Prefer": "respond-async",
+                "Content-Type": BATCH_MEDIA,
+                "X-NetSuite-Idempotency-Key": key,
+            },
+            passthrough=_already_submitted,
+        )
+        return response.headers["Location"]
+
+    def _wait(self, location: str) -> list[NsTask]:
+        wait = self._poll
+        while True:
+            page = NsTaskPage.model_validate(
+                loads(
+                    call_with_retry(
+                        lambda: self._send(
+                            "GET",
+                            location.rstrip("/") + "/task",
+                            operation="async job tasks",
+                            params={"expandSubResources": "true"},
+                        ),
+                        self._policy,
+                    ).content
+                )
+            )
+            if all(task.completed for task in page.items):
+                return sorted(page.items, key=lambda t: int(t.id) if t.id.isdigit() else 0)
+            time.sleep(wait)
+            wait = min(wait * 2, 1.0)
+
+
+def _already_submitted(response: httpx.Response) -> bool:
+    """A resubmitted batch: follow the first job instead of failing."""
+    if response.status_code != 400 or "Location" not in response.headers:
+        return False
+    try:
+        body = NsErrorBody.model_validate(loads(response.content))
+    except ValueError:
+        return False
+    return any(d.code == "IDEMPOTENCY_ERROR" for d in body.details)
+
+
+def _outcome(record_type: str, canonical: str, task: NsTask) -> PostResult:
+    result = task.result
+    if task.progress == "succeeded" and result is not None:
+        return PostResult(
+            external_id=canonical,
+            posted=True,
+            internal_id=id_from_location(result.location),
+            record_type=record_type,
+        )
+    first = result.details[0] if result and result.details else None
+    return _refused(
+        record_type,
+        canonical,
+        first.code if first else None,
+        first.detail if first else "NetSuite refused the record",
+        first.path if first else None,
+    )
+
+
+def _refused(
+    record_type: str, canonical: str, code: str | None, message: str, field: str | None
+) -> PostResult:
+    finding = Finding(code=code or "REJECTED", message=message, field=field, record=canonical)
+    return PostResult(external_id=canonical, posted=False, record_type=record_type, error=finding)

@@ -1,0 +1,197 @@
+"""What the NetSuite connector takes and gives for time, expenses, billing and journals.
+
+Vendor-neutral, frozen models: flows build these from canonical records; the connector maps
+them to NetSuite bodies (:mod:`.ledger_mapping`). Amounts are :class:`Money`, hours ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from pshub.domain.findings import Finding
+from pshub.domain.money import Money
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class TimeBillLine(BaseModel):
+    """One approved time entry to post as a NetSuite time bill (``timeBill``).
+
+    ``external_id`` is the canonical time-entry id (the connector derives the vendor external
+    id from it). ``reverses``: the canonical id of an earlier line this one cancels. NetSuite
+    refuses negative durations, so a reversal follows NetSuite's practice of correcting the
+    original time bill: the original (by its external id) is updated to zero hours and not
+    billable; no second record is created. ``amount`` is not sent: NetSuite derives it from
+    hours x rate. ``tax_code`` is kept for the invoice; time bills carry no tax code.
+    """
+
+    model_config = _FROZEN
+
+    external_id: str
+    customer_job_id: str
+    employee_ref: str
+    date: date
+    hours: Decimal
+    rate: Money
+    amount: Money
+    billable: bool = True
+    task: str | None = None
+    item: str = "1"
+    tax_code: str | None = None
+    subsidiary_id: str | None = None
+    memo: str | None = None
+    reverses: str | None = None
+
+
+class ExpenseLine(BaseModel):
+    """One billable expense, posted as an expense report (``expenseReport``) with one line."""
+
+    model_config = _FROZEN
+
+    external_id: str
+    employee_ref: str
+    customer_job_id: str | None = None
+    date: date
+    amount: Money
+    category_id: str
+    billable: bool = True
+    subsidiary_id: str | None = None
+    memo: str | None = None
+
+
+class PostResult(BaseModel):
+    """What happened to one record of a bulk write: posted (with its internal id) or refused."""
+
+    model_config = _FROZEN
+
+    external_id: str  # the canonical id the caller gave
+    posted: bool
+    internal_id: str | None = None
+    record_type: str = ""
+    error: Finding | None = None  # why NetSuite refused it; ``error.field`` names the field
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.error.field,) if self.error and self.error.field else ()
+
+
+class InvoiceLine(BaseModel):
+    model_config = _FROZEN
+
+    item_id: str
+    quantity: Decimal
+    rate: Money
+    amount: Money
+    tax_code_id: str | None = None
+    description: str | None = None
+
+
+class InvoiceDraft(BaseModel):
+    """An invoice to upsert; ``canonical_id`` keys it. ``pending_approval`` holds it for review."""
+
+    model_config = _FROZEN
+
+    canonical_id: str
+    customer_job_id: str
+    currency: str
+    tran_date: date
+    lines: tuple[InvoiceLine, ...]
+    subsidiary_id: str | None = None
+    posting_period_id: str | None = None
+    memo: str | None = None
+    pending_approval: bool = False
+
+
+class InvoiceView(BaseModel):
+    model_config = _FROZEN
+
+    internal_id: str
+    tran_id: str
+    canonical_id: str | None
+    status: str  # NetSuite's status name: "Open", "Paid In Full", "Pending Approval" ...
+    approval_status: str | None
+    total: Money
+    amount_remaining: Money
+    lines: tuple[InvoiceLine, ...]
+    posting_period_id: str | None
+
+
+class CreditMemoDraft(BaseModel):
+    """A credit memo created from an invoice; it applies itself to that invoice."""
+
+    model_config = _FROZEN
+
+    canonical_id: str
+    invoice_internal_id: str
+    tran_date: date
+    lines: tuple[InvoiceLine, ...]
+    memo: str | None = None
+
+
+class PaymentApplication(BaseModel):
+    model_config = _FROZEN
+
+    invoice_internal_id: str
+    amount: Money
+
+
+class PaymentDraft(BaseModel):
+    model_config = _FROZEN
+
+    canonical_id: str
+    customer_id: str
+    amount: Money
+    tran_date: date
+    applications: tuple[PaymentApplication, ...]
+    memo: str | None = None
+
+
+class PaymentView(BaseModel):
+    model_config = _FROZEN
+
+    internal_id: str
+    canonical_id: str | None
+    customer_id: str
+    amount: Money
+    applied: Money
+    tran_date: date
+    last_modified: str
+    applications: tuple[PaymentApplication, ...]
+
+
+class JournalLine(BaseModel):
+    """One side of a journal: exactly one of ``debit`` and ``credit`` is set."""
+
+    model_config = _FROZEN
+
+    account_id: str
+    debit: Money | None = None
+    credit: Money | None = None
+    memo: str | None = None
+    entity_id: str | None = None
+
+
+class JournalDraft(BaseModel):
+    model_config = _FROZEN
+
+    canonical_id: str
+    subsidiary_id: str
+    currency: str
+    tran_date: date
+    lines: tuple[JournalLine, ...]
+    memo: str | None = None
+    posting_period_id: str | None = None
+    pending_approval: bool = False
+
+
+class AccountingPeriod(BaseModel):
+    model_config = _FROZEN
+
+    internal_id: str
+    name: str
+    start: date
+    end: date
+    closed: bool

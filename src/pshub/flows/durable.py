@@ -1,0 +1,56 @@
+"""Durable waiting shared by flows: while a target stays down, sleep durably and try again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from dbos import DBOS
+
+from pshub.bootstrap import container
+from pshub.connectors.errors import TransientError
+from pshub.connectors.retry import RetryPolicy
+from pshub.store import repos
+
+T = TypeVar("T")
+
+
+class DeadLetter(Exception):
+    """A transient failure that outlasted the flow's patience."""
+
+
+def step_retry() -> RetryPolicy:
+    """In-step retry budget for transient errors (then the workflow waits durably)."""
+    seconds = container().settings.step_retry_seconds
+    return RetryPolicy(max_elapsed=seconds, max_delay=min(5.0, seconds))
+
+
+def patiently(
+    correlation_id: str, patience_seconds: float, step: Callable[..., T], *args: Any
+) -> T:
+    """Run a connector step; on a transient error wait (``DBOS.sleep``, so a restart resumes
+    the wait) and run it again, until ``patience_seconds`` have passed: then DeadLetter."""
+    waited, delay = 0.0, 2.0
+    while True:
+        try:
+            return step(*args)
+        except TransientError as exc:
+            if waited >= patience_seconds:
+                raise DeadLetter(f"gave up after waiting {waited:.0f}s: {exc}") from exc
+            note_waiting(correlation_id, getattr(step, "__name__", "step"), str(exc), delay)
+            DBOS.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 30.0)
+
+
+@DBOS.step()
+def note_waiting(correlation_id: str, step: str, error: str, delay: float) -> None:
+    with container().db.session() as s:
+        repos.audit(
+            s,
+            action="flow.waiting",
+            correlation_id=correlation_id,
+            step=step,
+            error=error,
+            retry_in_seconds=delay,
+        )

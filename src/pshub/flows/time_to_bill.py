@@ -1,0 +1,177 @@
+"""Flow ``time_to_bill``: approved time and expenses become ERP billable transactions.
+
+    run (queue "time_to_bill", one at a time)
+      for each project with pending work:  plan_project  (domain prices, ledger decides)
+        -> every ``batches_per_workflow`` batches: enqueue ``time_to_bill_post`` on the
+           "erp_postings" queue, so posting starts while later projects are still planned
+    time_to_bill_post: post_batch step per batch (one ERP request of up to ``batch_size``
+      lines), each recorded with its ledger entries in one commit
+
+The ERP connector shares one concurrency budget per vendor account across all flows, so the
+queue can run more posting workflows than the vendor allows without being rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from pydantic import BaseModel, ConfigDict
+
+from pshub.bootstrap import container
+from pshub.flows import billing_plan
+from pshub.flows.durable import DeadLetter, patiently, step_retry
+from pshub.store import billing as repo
+from pshub.store import repos
+
+FLOW = billing_plan.FLOW
+POST_FLOW = "time_to_bill_post"
+POST_QUEUE = "erp_postings"
+
+
+class BillingRunInput(BaseModel):
+    """One billing run; ``as_of`` is the business instant (posting date, calendar)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    as_of: datetime
+    projects: tuple[str, ...] | None = None  # None: every project with pending work
+    wait: bool = True  # wait for the postings to finish before the run completes
+    patience_seconds: float = 600.0
+
+    @property
+    def workflow_id(self) -> str:
+        return f"{FLOW}:run:{self.run_id}"
+
+
+class PostBatchesInput(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    batch_ids: tuple[str, ...]
+    patience_seconds: float = 600.0
+
+
+def start(inp: BillingRunInput) -> str:
+    """Enqueue a billing run (a second start with the same run id is a no-op)."""
+    queue = DBOS.retrieve_queue(FLOW)
+    if queue is None:
+        raise RuntimeError(f"queue {FLOW} is not registered; call bootstrap.launch()")
+    with SetWorkflowID(inp.workflow_id):
+        queue.enqueue(time_to_bill, inp)
+    return inp.workflow_id
+
+
+@DBOS.workflow(name=FLOW)
+def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
+    per_workflow, leftovers = run_settings()
+    projects = list(inp.projects) if inp.projects is not None else pending_projects()
+    handles = []
+    waiting: list[str] = list(leftovers)  # batches a crashed earlier run planned but never sent
+    totals = {"projects": len(projects), "lines": 0, "held": 0, "errors": 0, "batches": 0}
+    for project in projects:
+        planned = plan(project, inp.as_of)
+        for key in ("lines", "held", "errors"):
+            totals[key] += planned[key]
+        waiting.extend(planned["batch_ids"])
+        while len(waiting) >= per_workflow:
+            handles.append(_enqueue_posts(inp, waiting[:per_workflow]))
+            waiting = waiting[per_workflow:]
+    if waiting:
+        handles.append(_enqueue_posts(inp, waiting))
+    totals["batches"] = sum(len(h[1]) for h in handles)
+    if inp.wait:
+        results = [handle.get_result() for handle, _ in handles]
+        totals["posted"] = sum(r["posted"] for r in results)
+        totals["rejected"] = sum(r["rejected"] for r in results)
+        totals["dead_letters"] = sum(r.get("dead_letters", 0) for r in results)
+    return totals
+
+
+def _enqueue_posts(
+    inp: BillingRunInput, batch_ids: list[str]
+) -> tuple[WorkflowHandle[dict[str, Any]], list[str]]:
+    child = PostBatchesInput(
+        run_id=inp.run_id, batch_ids=tuple(batch_ids), patience_seconds=inp.patience_seconds
+    )
+    workflow_id = f"{POST_FLOW}:{batch_ids[0]}:{len(batch_ids)}"
+    queue = DBOS.retrieve_queue(POST_QUEUE)
+    assert queue is not None
+    with SetWorkflowID(workflow_id):
+        handle = queue.enqueue(time_to_bill_post, child)
+    return handle, batch_ids
+
+
+@DBOS.workflow(name=POST_FLOW)
+def time_to_bill_post(inp: PostBatchesInput) -> dict[str, Any]:
+    posted = rejected = dead = 0
+    for batch_id in inp.batch_ids:
+        try:
+            result = patiently(
+                f"billing-run:{inp.run_id}", inp.patience_seconds, post_one, batch_id
+            )
+        except DeadLetter as exc:
+            dead_letter(inp.run_id, batch_id, str(exc))
+            dead += 1
+            continue
+        posted += result["posted"]
+        rejected += result["rejected"]
+    return {"posted": posted, "rejected": rejected, "dead_letters": dead}
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+@DBOS.step()
+def run_settings() -> tuple[int, list[str]]:
+    c = container()
+    with c.db.session() as s:
+        leftovers = repo.open_batches(s)
+    return c.policy().billing.rules.batches_per_workflow, leftovers
+
+
+@DBOS.step()
+def pending_projects() -> list[str]:
+    with container().db.session() as s:
+        return sorted(repo.pending_projects(s))
+
+
+@DBOS.step()
+def plan(project_id: str, as_of: datetime) -> dict[str, Any]:
+    result = billing_plan.plan_project(container(), project_id, as_of)
+    return {
+        "batch_ids": result.batch_ids,
+        "lines": result.lines,
+        "held": result.held,
+        "errors": result.errors,
+    }
+
+
+@DBOS.step()
+def post_one(batch_id: str) -> dict[str, Any]:
+    c = container()
+    return billing_plan.post_batch(c, c.erp_billing, batch_id, step_retry())
+
+
+@DBOS.step()
+def dead_letter(run_id: str, batch_id: str, reason: str) -> None:
+    c = container()
+    with c.db.session() as s:
+        lines = repo.batch_lines(s, batch_id)
+        first = lines[0] if lines else None
+        repos.raise_exception(
+            s,
+            flow=FLOW,
+            kind="dead_letter",
+            correlation_id=f"billing-run:{run_id}",
+            source_system="netsuite",
+            source_record=f"batch:{batch_id}",
+            reason_code="transient.exhausted",
+            reason=reason,
+            amount=None,
+            legal_entity=first.legal_entity if first else None,
+            findings=[{"code": "transient.exhausted", "message": reason, "batch": batch_id}],
+            trigger={"flow": POST_FLOW, "input": {"run_id": run_id, "batch_ids": [batch_id]}},
+        )
