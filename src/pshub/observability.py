@@ -397,7 +397,9 @@ def install(app: Any, c: Any) -> None:
 
         _flow_metrics = FlowRunMetrics(lambda: _current_db[0], utcnow())
         telemetry.REGISTRY.register(_flow_metrics)
-    for port in (c.crm, c.psa, c.erp):
+    from pshub.console.connectors import ports_of
+
+    for _, port in ports_of(c):
         instrument_port(port, getattr(port, "system", type(port).__name__.lower()))
     app.add_middleware(TraceMiddleware, service="pshub")
 

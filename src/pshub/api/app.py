@@ -199,10 +199,10 @@ def create_app(c: Container) -> FastAPI:
 
     # Console, access control, operator actions and telemetry (pshub.console, api.security,
     # api.ops, observability): /webhooks, /healthz and /metrics stay without user auth.
+    observability.install(app, c)
     install_security(app, c)
     install_ops(app, c)
     mount_console(app, c)
-    observability.install(app, c)
     return app
 
 

@@ -32,6 +32,9 @@ INPUT_MODELS: dict[str, type[BaseModel]] = {
     deal_to_project.FLOW: deal_to_project.ProvisionDealInput
 }
 BULK_LIMIT = 500
+# Module level: FastAPI resolves these (string) annotations in the module's namespace.
+Operator = Annotated[Principal, Depends(require("operate"))]
+Reader = Annotated[Principal, Depends(require("read"))]
 
 
 class OpsError(Exception):
@@ -260,8 +263,6 @@ class EntityMappingRequest(EntityMapping):
 
 def ops_router(c: Container) -> APIRouter:
     router = APIRouter(tags=["operations"])
-    Operator = Annotated[Principal, Depends(require("operate"))]
-    Reader = Annotated[Principal, Depends(require("read"))]
 
     def run(fn: Any, *args: Any) -> Any:
         try:

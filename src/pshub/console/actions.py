@@ -127,7 +127,7 @@ def action_router(c: Container, templates: Jinja2Templates) -> APIRouter:
     @router.post("/exceptions/bulk-retry")
     async def bulk_retry(request: Request, who: Operator) -> Response:
         form = await request.form()
-        ids = [int(v) for v in form.getlist("ids") if str(v).isdigit()]
+        ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()]
         if not ids:
             return back("/console/exceptions", "Select at least one exception.", ok=False)
         results = await run_in_threadpool(ops.bulk_retry, c, ids, who.name)

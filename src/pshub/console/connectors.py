@@ -46,10 +46,20 @@ class ConnectorHealth:
         return sum(n for s, n in self.calls.items() if s == "error" or s.startswith("5"))
 
 
+def ports_of(c: Container) -> list[tuple[str, Any]]:
+    """The container's vendor ports: crm, psa, erp and any extra port (e.g. FP&A)."""
+    found: list[tuple[str, Any]] = [("crm", c.crm), ("psa", c.psa), ("erp", c.erp)]
+    found += [(k, v) for k, v in c.extras.items() if hasattr(v, "system")]
+    unique: dict[int, tuple[str, Any]] = {}
+    for role, port in found:
+        unique.setdefault(id(port), (role, port))
+    return list(unique.values())
+
+
 def connector_health(c: Container) -> list[ConnectorHealth]:
     calls = _samples("pshub_vendor_calls_total")
     out = []
-    for role, port in (("crm", c.crm), ("psa", c.psa), ("erp", c.erp)):
+    for role, port in ports_of(c):
         system = str(getattr(port, "system", role))
         state = observability.VENDOR_STATE.get(system, {})
         health = ConnectorHealth(

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from pshub.domain.money import Money
 
@@ -24,7 +24,9 @@ MINUTES_PER_HOUR = Decimal(60)
 
 
 def hours_from_minutes(minutes: int) -> Decimal:
-    """Exact hours for whole minutes (90 -> 1.5); the division is exact to 28 digits."""
+    """Hours for whole minutes: exact whenever a decimal can hold it (90 -> 1.5, 45 -> 0.75);
+    a third of a minute-multiple (20 -> 0.333...) is cut at 28 digits, which is why
+    :class:`TimeEntry` also keeps ``minutes``, the exact quantity to price from."""
     return (Decimal(minutes) / MINUTES_PER_HOUR).normalize()
 
 
@@ -50,11 +52,18 @@ class TimeEntry(BaseModel):
     user_source_id: str
     role: str | None = None
     work_date: date
+    minutes: int
     hours: Decimal
     billable: bool
     approved: bool
     approved_at: datetime | None = None
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _hours_match_minutes(self) -> TimeEntry:
+        if self.minutes < 0 or self.hours != hours_from_minutes(self.minutes):
+            raise ValueError("hours: must equal minutes / 60 (minutes >= 0)")
+        return self
 
     @field_validator("approved_at")
     @classmethod

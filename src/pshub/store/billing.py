@@ -94,8 +94,8 @@ def upsert_work_items(session: Session, items: Sequence[WorkItem]) -> int:
                 )
             },
             where=stmt.excluded.version > table.c.version,
-        )
-        changed += getattr(session.execute(stmt), "rowcount", 0) or 0
+        ).returning(table.c.source_id)
+        changed += len(session.execute(stmt).all())  # rows inserted or moved to a new version
     return changed
 
 

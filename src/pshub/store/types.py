@@ -12,7 +12,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """Decimal stored exactly: NUMERIC(24, 8) on PostgreSQL, a decimal string on SQLite
+    """Decimal stored exactly: NUMERIC on PostgreSQL, a decimal string on SQLite
     (SQLite's NUMERIC affinity would round-trip through float)."""
 
     impl = String(48)
@@ -20,7 +20,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Numeric(24, 8, asdecimal=True))
+            # Unconstrained NUMERIC keeps the exact value and scale it was given.
+            return dialect.type_descriptor(Numeric(asdecimal=True))
         return dialect.type_descriptor(String(48))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:

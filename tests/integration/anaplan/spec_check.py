@@ -70,7 +70,7 @@ def _request(
         method.lower(),
         path,
         data=data,
-        content_type=content_type,
+        content_type=content_type or "",
         headers={"Authorization": "AnaplanAuthToken spec-check"},
     )
 
@@ -80,7 +80,7 @@ def check_response(
 ) -> None:
     """Raise SpecMismatch unless the answer fits the schema of (operation, status)."""
     name, path = _route(url)
-    media = (content_type or "").split(";")[0].strip() or None
+    media = (content_type or "").split(";")[0].strip()
     response = MockResponse(data, status_code=status, content_type=media)
     try:
         _spec(name).validate_response(_request(name, method, path, None, None), response)
@@ -91,7 +91,9 @@ def check_response(
 def check_request(method: str, url: str, body: Any, content_type: str = "application/json") -> None:
     """Raise SpecMismatch unless the request body fits the operation."""
     name, path = _route(url)
-    data = body if isinstance(body, bytes) else (None if body is None else json.dumps(body).encode())
+    data = (
+        body if isinstance(body, bytes) else (None if body is None else json.dumps(body).encode())
+    )
     try:
         _spec(name).validate_request(_request(name, method, path, data, content_type))
     except Exception as exc:
@@ -99,7 +101,7 @@ def check_request(method: str, url: str, body: Any, content_type: str = "applica
 
 
 def check_schema(name: str, schema: str, body: Any) -> None:
-    """Raise SpecMismatch unless ``body`` fits ``#/components/schemas/<schema>`` of file ``name``."""
+    """Raise SpecMismatch unless ``body`` fits ``#/components/schemas/<schema>`` of ``name``."""
     document = _document(name)
     validator = OAS30Validator(
         {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}

@@ -82,3 +82,28 @@ def project() -> Project:
             ),
         ),
     )
+
+
+@pytest.fixture
+def workspace_id(api: httpx.Client) -> str:
+    """A budgeted USD workspace that requires time approvals."""
+    body = api.post(
+        "/api/v1/workspaces.json",
+        json={"workspace": {"title": "Delivery", "price": 50000, "require_time_approvals": True}},
+    ).json()
+    return str(body["results"][0]["id"])
+
+
+@pytest.fixture
+def milestone_story_id(api: httpx.Client, workspace_id: str) -> str:
+    body = api.post(
+        "/api/v1/stories.json",
+        json={
+            "story": {
+                "workspace_id": int(workspace_id),
+                "title": "Go-live",
+                "story_type": "milestone",
+            }
+        },
+    ).json()
+    return str(body["results"][0]["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256, Client
 
 from pshub.connectors.netsuite import NetSuiteConnector
+from pshub.connectors.netsuite.schemas import TimeBillLine
 from pshub.domain.ids import canonical_id
 from pshub.domain.money import money
 from pshub.domain.parties import Account, LegalEntity
@@ -113,16 +115,20 @@ class Sandbox:
         json: Any = None,
         header: str | None = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
         **override: Any,
     ) -> httpx.Response:
-        """A raw request to the record service, signed unless ``header`` is given."""
-        url = httpx.URL(self.url + RECORDS + path, params=params)
+        """A raw request to the record service (or to an absolute URL of the sandbox),
+        signed unless ``header`` is given."""
+        target = path if path.startswith("http") else self.url + RECORDS + path
+        url = httpx.URL(target, params=params)
         auth = (
             header
             if header is not None
             else oauth_header(method, str(url), account_id=self.account_id, **override)
         )
-        return self.http.request(method, url, json=json, headers={"Authorization": auth})
+        sent = {"Authorization": auth, **(headers or {})}
+        return self.http.request(method, url, json=json, headers=sent)
 
     def admin(self, method: str, path: str, json: Any = None) -> Any:
         response = self.http.request(method, self.url + "/_sandbox" + path, json=json)
@@ -138,7 +144,52 @@ class Sandbox:
             conn.close()
         self.http.close()
         self.server.stop()
+        self.app.state.async_runner.close()
         self.state.close()
 
 
 StartNetsuite = Callable[..., Sandbox]
+
+
+class Books:
+    """A customer, a project under it and an employee, created over HTTP in a sandbox."""
+
+    def __init__(self, sandbox: Sandbox, name: str = "Initech") -> None:
+        self.customer_id = _created(
+            sandbox.send("POST", "/customer", json={"companyName": name, "subsidiary": {"id": "1"}})
+        )
+        self.job_id = _created(
+            sandbox.send(
+                "POST",
+                "/job",
+                json={"companyName": f"{name} rollout", "parent": {"id": self.customer_id}},
+            )
+        )
+        self.employee_id = _created(
+            sandbox.send(
+                "POST",
+                "/employee",
+                json={"firstName": "Ada", "lastName": "Byron", "subsidiary": {"id": "1"}},
+            )
+        )
+
+
+def _created(response: httpx.Response) -> str:
+    assert response.status_code == 204, response.text
+    return str(response.headers["Location"].rsplit("/", 1)[-1])
+
+
+def time_bill(
+    books: Books, n: int, *, hours: str = "7.5", day: date = date(2025, 3, 3), **changes: Any
+) -> TimeBillLine:
+    line = TimeBillLine(
+        external_id=canonical_id("time_entry", "kantata", str(n)),
+        customer_job_id=books.job_id,
+        employee_ref=books.employee_id,
+        date=day,
+        hours=Decimal(hours),
+        rate=money("150.00", "USD"),
+        amount=money(str(Decimal(hours) * 150), "USD"),
+        memo=f"Time entry {n}",
+    )
+    return line.model_copy(update=changes)

@@ -189,7 +189,7 @@ class AnaplanConnector:
                     "POST", f"{self._base}/{kind}/{object_id}/tasks", json=LOCALE
                 )
             except RateLimitedError as busy:  # 409 busy, 423 locked, 429 too many requests
-                wait = busy.retry_after if busy.retry_after is not None else delay
+                wait = busy.retry_after or delay  # a missing or zero Retry-After: back off
                 if time.monotonic() - started + wait > self._busy_timeout:
                     raise
                 self._sleep(wait)
@@ -207,7 +207,7 @@ class AnaplanConnector:
             try:
                 task = AnaplanTask.model_validate(self._client.json("GET", path).get("task") or {})
             except RateLimitedError as limited:
-                self._sleep(limited.retry_after if limited.retry_after is not None else delay)
+                self._sleep(limited.retry_after or delay)
                 continue
             if task.finished:
                 return task

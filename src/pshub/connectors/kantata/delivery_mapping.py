@@ -77,6 +77,7 @@ def time_entry(
         user_source_id=entry.user_id,
         role=role,
         work_date=entry.date_performed,
+        minutes=entry.time_in_minutes,
         hours=hours_from_minutes(entry.time_in_minutes),
         billable=entry.billable,
         approved=entry.approved,

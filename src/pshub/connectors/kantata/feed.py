@@ -124,31 +124,33 @@ class Feed:
         return {str(r["subject_id"]): int(r["id"]) for r in results(body)}
 
     def time_entries(self, ids: Sequence[str]) -> list[TimeEntry]:
-        """Current state of these entries (missing ids are left out), 200 per request.
+        """Current state of these entries in the order asked (missing ids are left out),
+        200 per request.
 
         Versions are read before the records, so a change in between can only make the
         record newer than its version, never older."""
-        out: list[TimeEntry] = []
-        for chunk in _chunks([str(i) for i in ids]):
+        out: dict[str, TimeEntry] = {}
+        wanted = [str(i) for i in ids]
+        for chunk in _chunks(wanted):
             versions = self._versions("TimeEntry", chunk)
             records, body = self._fetch_entries(chunk)
             subs = _submissions(body, "timesheet_submissions")
             for record in records:
                 entry = KantataTimeEntry.model_validate(record)
-                out.append(
-                    dm.time_entry(
-                        entry,
-                        version=versions.get(entry.id, 0),
-                        role=self._roles.get(entry.role_id or ""),
-                        approved_at=dm.approved_at(subs.get(entry.active_submission_id or "")),
-                    )
+                out[entry.id] = dm.time_entry(
+                    entry,
+                    version=versions.get(entry.id, 0),
+                    role=self._roles.get(entry.role_id or ""),
+                    approved_at=dm.approved_at(subs.get(entry.active_submission_id or "")),
                 )
-        return out
+        return [out[i] for i in wanted if i in out]
 
     def expenses(self, ids: Sequence[str]) -> list[ExpenseEntry]:
-        """Current state of these expenses (missing ids are left out), 200 per request."""
-        out: list[ExpenseEntry] = []
-        for chunk in _chunks([str(i) for i in ids]):
+        """Current state of these expenses in the order asked (missing ids are left out),
+        200 per request."""
+        out: dict[str, ExpenseEntry] = {}
+        wanted = [str(i) for i in ids]
+        for chunk in _chunks(wanted):
             versions = self._versions("Expense", chunk)
             body = self._client.request(
                 "GET",
@@ -164,15 +166,13 @@ class Feed:
                 exp = KantataExpense.model_validate(record)
                 sub = subs.get(exp.active_submission_id or "")
                 approved = sub is not None and sub.status == "approved"
-                out.append(
-                    dm.expense(
-                        exp,
-                        version=versions.get(exp.id, 0),
-                        approved=approved,
-                        approved_at=dm.approved_at(sub),
-                    )
+                out[exp.id] = dm.expense(
+                    exp,
+                    version=versions.get(exp.id, 0),
+                    approved=approved,
+                    approved_at=dm.approved_at(sub),
                 )
-        return out
+        return [out[i] for i in wanted if i in out]
 
 
 def _submissions(body: Mapping[str, Any], key: str) -> dict[str, KantataSubmission]:

@@ -91,9 +91,8 @@ class BulkWriter:
         except RejectedError as refused:
             return [_refused(record_type, c, refused.code, refused.message, None) for c, _ in chunk]
         tasks = self._wait(location)
-        return [
-            _outcome(record_type, canonical, task) for (canonical, _), task in zip(chunk, tasks)
-        ]
+        pairs = zip(chunk, tasks, strict=True)
+        return [_outcome(record_type, canonical, task) for (canonical, _), task in pairs]
 
     def _submit(self, record_type: str, payload: bytes, key: str) -> str:
         response = self._send(

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -79,7 +80,7 @@ class ContractForecastInput(BaseModel):
         if self.end_date < self.start_date:
             raise ValueError(f"contract {self.id}: end_date is before start_date")
         plan = [(month_index(p.month), p.cumulative_percent) for p in self.percent_complete_plan]
-        if plan != sorted(plan) or len({m for m, _ in plan}) != len(plan):
+        if any(b[0] <= a[0] or b[1] < a[1] for a, b in pairwise(plan)):
             raise ValueError(f"contract {self.id}: percent_complete_plan must rise month by month")
         return self
 

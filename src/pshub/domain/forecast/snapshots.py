@@ -60,13 +60,13 @@ def content_id(data: ForecastSnapshotData) -> str:
             h.update(f"{e.source_kind}|{e.source_id}|{e.amount.amount}|{e.refs}\n".encode())
     for risk in data.at_risk:
         h.update(
-            f"R|{risk.legal_entity}|{risk.service_line}|{risk.month}|{risk.amount}|"
+            f"R|{risk.legal_entity}|{risk.service_line}|{risk.month}|{risk.amount!r}|"
             f"{risk.needed_hours}|{risk.unstaffed_hours}\n".encode()
         )
     for driver in (*data.contracts, *data.milestones, *data.opportunities):
         h.update(f"D|{driver!r}\n".encode())
     for finding in data.findings:
-        h.update(f"F|{finding.code}|{finding.record}|{finding.amount}\n".encode())
+        h.update(f"F|{finding.code}|{finding.message}|{finding.amount!r}\n".encode())
     return "fcs_" + h.hexdigest()[:24]
 
 
@@ -77,6 +77,7 @@ class Cause(StrEnum):
     CHANGE_ORDER = "change_order"  # the contract value changed
     ACTUALS_LANDED = "actuals_landed"  # a month closed / revenue was recognised
     CONTRACT_ENDED = "contract_ended"  # the contract left the inputs (cancelled, ended)
+    HORIZON_EXTENDED = "horizon_extended"  # the month was beyond the old run's horizon
     RE_ESTIMATE = "re_estimate"  # plans, hours, stage, amount or dates re-estimated
 
 
@@ -164,6 +165,7 @@ class _Classifier:
 
     def __init__(self, old: ForecastSnapshotData, new: ForecastSnapshotData) -> None:
         self.first = month_index(new.as_of_month)
+        self.old_last = month_index(old.as_of_month) + old.horizon_months - 1
         self.old_c = {c.id: c for c in old.contracts}
         self.new_c = {c.id: c for c in new.contracts}
         self.old_m = {m.id: m for m in old.milestones}
@@ -173,6 +175,14 @@ class _Classifier:
         self.won = {c.opportunity_id: c.id for c in new.contracts if c.opportunity_id}
 
     def classify(
+        self, kind: SourceKind, sid: str, refs: tuple[str, ...], key: CellKey
+    ) -> tuple[Cause, str]:
+        cause, detail = self._classify(kind, sid, refs, key)
+        if cause is Cause.RE_ESTIMATE and month_index(key.month) > self.old_last:
+            return Cause.HORIZON_EXTENDED, f"{key.month} entered the horizon"
+        return cause, detail
+
+    def _classify(
         self, kind: SourceKind, sid: str, refs: tuple[str, ...], key: CellKey
     ) -> tuple[Cause, str]:
         if kind is SourceKind.ACTUAL:

@@ -46,7 +46,7 @@ DEFAULT_SUBSIDIARIES: list[dict[str, str]] = [
 ]
 
 _ENTITY_COMMON = (
-    FieldSpec("entityId", label="ID", max_length=83, unique=True),
+    FieldSpec("entityId", label="ID", max_length=83, unique=True, indexed=True),
     FieldSpec("externalId", label="External ID", max_length=255),
     FieldSpec("currency", "ref", label="Currency", ref="currency"),
     FieldSpec("email", "email", label="Email"),
