@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from starlette.concurrency import run_in_threadpool
 
 from pshub import observability, signing, telemetry
+from pshub.api.billing import billing_router
 from pshub.api.ops import install_ops
 from pshub.api.schemas import (
     ErrorBody,
@@ -202,6 +203,7 @@ def create_app(c: Container) -> FastAPI:
     observability.install(app, c)
     install_security(app, c)
     install_ops(app, c)
+    app.include_router(billing_router(c))
     mount_console(app, c)
     return app
 
