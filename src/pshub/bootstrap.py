@@ -47,8 +47,20 @@ class Container:
         return port  # type: ignore[no-any-return]
 
     def policy(self) -> Policy:
-        """Policy is read fresh each time: a fixed mapping takes effect on the next retry."""
-        return load_policy(self.settings.resolved_policy_dir())
+        """The policy as the files stand now: re-read when any policy file changes, so a fixed
+        mapping takes effect on the next retry."""
+        directory = self.settings.resolved_policy_dir()
+        stamp = tuple(
+            sorted(
+                (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in directory.glob("*.yaml")
+            )
+        )
+        cached = self.extras.get("_policy")
+        if cached is None or cached[0] != (directory, stamp):
+            cached = ((directory, stamp), load_policy(directory))
+            self.extras["_policy"] = cached
+        policy: Policy = cached[1]
+        return policy
 
     def close(self) -> None:
         for client in (self.crm, self.psa, self.erp):

@@ -27,6 +27,10 @@ sandbox_app = typer.Typer(
     help="Vendor sandboxes (Salesforce, Kantata, NetSuite).", no_args_is_help=True
 )
 app.add_typer(sandbox_app, name="sandbox")
+bench_app = typer.Typer(
+    help="Benchmarks: figures printed (and --json), never asserted.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
 app.add_typer(revenue_app, name="revenue", help="Revenue recognition (ASC 606 / IFRS 15).")
 
 err = Console(stderr=True)
@@ -211,6 +215,47 @@ def check_config(
         f"{len(rules.service_lines)} service lines, {len(rules.templates)} templates, "
         f"{len(rules.rate_cards)} rate cards"
     )
+
+
+@bench_app.command("drain")
+def bench_drain(
+    entries: int = 100_000,
+    concurrency: int = 5,
+    latency_ms: float = 50,
+    projects: int = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Drain approved entries into the NetSuite sandbox at its concurrency and latency."""
+    import tempfile
+
+    from pshub.bench_billing import drain_netsuite
+
+    with tempfile.TemporaryDirectory(prefix="pshub-drain-") as tmp:
+        result = drain_netsuite(entries, concurrency, latency_ms, Path(tmp), projects)
+    _bench_print(result, as_json)
+
+
+@bench_app.command("overhead")
+def bench_overhead(
+    entries: int = 100_000,
+    projects: int = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The time-to-bill path into a zero-latency sink: the hub's own cost per entry."""
+    import tempfile
+
+    from pshub.bench_billing import overhead
+
+    with tempfile.TemporaryDirectory(prefix="pshub-overhead-") as tmp:
+        result = overhead(entries, Path(tmp), projects)
+    _bench_print(result, as_json)
+
+
+def _bench_print(result: dict[str, Any], as_json: bool) -> None:
+    if not as_json:
+        for key, value in result.items():
+            err.print(f"{key:>32}: {value}")
+    print(json.dumps(result), flush=True)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import secrets
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -362,9 +362,10 @@ def instrument_port(port: Any, vendor: str, depth: int = 2) -> int:
     import requests
 
     found, seen = 0, set()
-    stack: list[tuple[Any, int]] = [(port, 0)]
-    while stack:
-        obj, level = stack.pop()
+    # Breadth first: an object reachable by two paths is visited at its shallowest depth.
+    queue: deque[tuple[Any, int]] = deque([(port, 0)])
+    while queue:
+        obj, level = queue.popleft()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
@@ -375,7 +376,7 @@ def instrument_port(port: Any, vendor: str, depth: int = 2) -> int:
             instrument_requests(obj, vendor)
             found += 1
         elif level < depth and hasattr(obj, "__dict__"):
-            stack.extend((v, level + 1) for v in vars(obj).values() if hasattr(v, "__dict__"))
+            queue.extend((v, level + 1) for v in vars(obj).values() if hasattr(v, "__dict__"))
     return found
 
 

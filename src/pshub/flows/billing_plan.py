@@ -401,14 +401,25 @@ def _record(c: Container, batch_id: str, results: dict[str, Any]) -> dict[str, A
     now = repos.utcnow()
     with c.db.session() as s:
         rows = [r for r in repo.batch_lines(s, batch_id) if r.status == "planned"]
-        by_source: dict[str, list[BillingLineRow]] = defaultdict(list)
+        outcome_rows: list[dict[str, Any]] = []
+        by_source: dict[str, list[repo.LineRow]] = defaultdict(list)
+        posted_keys: set[str] = set()
         for row in rows:
             res = results.get(row.key)
             ok = bool(res and res.ok)
-            row.status, row.posted_at = ("posted", now) if ok else ("rejected", None)
-            row.erp_id = res.erp_id if res else None
-            row.error = None if ok else (res.error if res else "no result from the ERP")
+            if ok:
+                posted_keys.add(row.key)
+            outcome_rows.append(
+                {
+                    "key": row.key,
+                    "status": "posted" if ok else "rejected",
+                    "erp_id": res.erp_id if res else None,
+                    "posted_at": now if ok else None,
+                    "error": None if ok else (res.error if res else "no result from the ERP"),
+                }
+            )
             by_source[row.source_key].append(row)
+        repo.record_line_results(s, outcome_rows)
         states = repo.load_states(s, list(by_source))
         entries: list[LedgerEntry] = []
         new_states: dict[str, SourceLine] = {}
@@ -416,17 +427,17 @@ def _record(c: Container, batch_id: str, results: dict[str, Any]) -> dict[str, A
         failed: list[tuple[str, str]] = []
         for key, source_rows in by_source.items():
             kind, source_id = key.split(":", 1)
-            if any(r.status != "posted" for r in source_rows):
+            if any(r.key not in posted_keys for r in source_rows):
                 failed.append((kind, source_id))
                 continue
-            version = source_rows[0].version
             posts = [r for r in source_rows if r.action == "post"]
             amount = _posted_billable(posts) if posts else None
+            reference = results[posts[0].key].erp_id if posts else None
             outcome = post(
                 states.get(key, SourceLine(key)),
-                version,
+                source_rows[0].version,
                 amount,
-                reference=posts[0].erp_id if posts else None,
+                reference=reference,
             )
             entries.extend(outcome.entries)
             new_states[key] = outcome.line
@@ -437,11 +448,16 @@ def _record(c: Container, batch_id: str, results: dict[str, Any]) -> dict[str, A
         if batch is not None:
             batch.status, batch.posted_at = ("posted" if not failed else "partial"), now
         if failed:
-            _rejected_exception(s, batch_id, rows, failed)
+            bad = [
+                (r, o["error"])
+                for r, o in zip(rows, outcome_rows, strict=True)
+                if o["status"] == "rejected"
+            ]
+            _rejected_exception(s, batch_id, bad)
     return {"batch_id": batch_id, "posted": len(rows) - len(failed), "rejected": len(failed)}
 
 
-def _posted_billable(rows: list[BillingLineRow]) -> Money:
+def _posted_billable(rows: list[repo.LineRow]) -> Money:
     total = Money.zero(rows[0].currency)
     for r in rows:
         if r.body["erp"]["billable"]:
@@ -450,11 +466,10 @@ def _posted_billable(rows: list[BillingLineRow]) -> Money:
 
 
 def _rejected_exception(
-    session: Any, batch_id: str, rows: list[BillingLineRow], failed: list[tuple[str, str]]
+    session: Any, batch_id: str, bad: list[tuple[repo.LineRow, str | None]]
 ) -> None:
-    bad = [r for r in rows if r.status == "rejected"]
-    first = bad[0]
-    total = sum((r.amount for r in bad if r.currency == first.currency), Decimal(0))
+    first = bad[0][0]
+    total = sum((r.amount for r, _ in bad if r.currency == first.currency), Decimal(0))
     repos.raise_exception(
         session,
         flow=FLOW,
@@ -464,12 +479,12 @@ def _rejected_exception(
         source_record=f"batch:{batch_id}",
         reason_code="erp.rejected",
         reason=f"{Money.of(total, first.currency)} of approved work refused by the ERP: "
-        f"{first.error}",
+        f"{bad[0][1]}",
         amount=Money.of(total, first.currency),
         legal_entity=first.legal_entity,
         findings=[
-            {"code": "erp.rejected", "record": r.source_key, "message": r.error, "line": r.key}
-            for r in bad[:500]
+            {"code": "erp.rejected", "record": r.source_key, "message": error, "line": r.key}
+            for r, error in bad[:500]
         ],
         trigger={"flow": FLOW, "input": {"project_id": first.project_id}},
     )

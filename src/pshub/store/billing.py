@@ -6,11 +6,12 @@ Written for month-end volumes: bulk statements, chunked IN lists, one commit per
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,11 @@ def _insert(session: Session, table: Any) -> Any:
         if session.bind and session.bind.dialect.name == "postgresql"
         else sqlite.insert(table)
     )
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -75,27 +81,26 @@ def upsert_work_items(session: Session, items: Sequence[WorkItem]) -> int:
         }
         for i in latest.values()
     ]
-    changed = 0
     table = WorkItemRow.__table__
-    for chunk in _chunks(rows):
-        stmt = _insert(session, table).values(list(chunk))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "source_id"],
-            set_={
-                c: stmt.excluded[c]
-                for c in (
-                    "version",
-                    "project_id",
-                    "approved",
-                    "approved_at",
-                    "status",
-                    "body",
-                    "updated_at",
-                )
-            },
-            where=stmt.excluded.version > table.c.version,
-        ).returning(table.c.source_id)
-        changed += len(session.execute(stmt).all())  # rows inserted or moved to a new version
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "source_id"],
+        set_={
+            c: stmt.excluded[c]
+            for c in (
+                "version",
+                "project_id",
+                "approved",
+                "approved_at",
+                "status",
+                "body",
+                "updated_at",
+            )
+        },
+        where=stmt.excluded.version > table.c.version,
+    ).returning(table.c.source_id)
+    # executemany with one cached statement; RETURNING counts only inserted or newer rows.
+    changed = len(session.execute(stmt, rows).all())
     return changed
 
 
@@ -220,24 +225,29 @@ def closed_periods(session: Session) -> set[tuple[str, str]]:
 
 def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
     states: dict[str, SourceLine] = {}
-    for chunk in _chunks(list(keys)):
-        for row in session.scalars(select(BillingState).where(BillingState.source_key.in_(chunk))):
-            states[row.source_key] = _line(row)
-    return states
-
-
-def _line(row: BillingState) -> SourceLine:
-    cur = row.currency
-    return SourceLine(
-        key=row.source_key,
-        state=LineState(row.state),
-        version=row.version,
-        amount=None if row.amount is None or cur is None else Money.of(row.amount, cur),
-        net_invoiced=None
-        if row.net_invoiced is None or cur is None
-        else Money.of(row.net_invoiced, cur),
-        highest_version=row.highest_version,
+    t = BillingState.__table__.c
+    cols = (
+        t.source_key,
+        t.state,
+        t.version,
+        t.amount,
+        t.net_invoiced,
+        t.currency,
+        t.highest_version,
     )
+    for chunk in _chunks(list(keys)):
+        for key, state, version, amount, net, cur, highest in session.execute(
+            select(*cols).where(t.source_key.in_(chunk))
+        ):
+            states[key] = SourceLine(
+                key=key,
+                state=LineState(state),
+                version=version,
+                amount=None if amount is None or cur is None else Money.of(amount, cur),
+                net_invoiced=None if net is None or cur is None else Money.of(net, cur),
+                highest_version=highest,
+            )
+    return states
 
 
 def apply_ledger(
@@ -246,30 +256,20 @@ def apply_ledger(
     """Append ledger entries and store the new states, in the caller's transaction.
 
     A (source, seq) unique constraint makes a concurrent second writer fail rather than
-    double-book.
+    double-book. Statements run as executemany (compiled once, cached).
     """
     if not entries:
         return
     keys = sorted({e.key for e in entries})
-    seqs = (
-        dict(
-            session.execute(
-                select(BillingState.source_key, BillingState.entries).where(
-                    BillingState.source_key.in_(keys)
-                )
-            ).all()
+    t = BillingState.__table__.c
+    seqs: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        seqs.update(
+            (key, n)
+            for key, n in session.execute(
+                select(t.source_key, t.entries).where(t.source_key.in_(chunk))
+            )
         )
-        if len(keys) <= CHUNK
-        else {
-            k: n
-            for chunk in _chunks(keys)
-            for k, n in session.execute(
-                select(BillingState.source_key, BillingState.entries).where(
-                    BillingState.source_key.in_(chunk)
-                )
-            ).all()
-        }
-    )
     now = utcnow()
     rows = []
     for e in entries:
@@ -288,12 +288,11 @@ def apply_ledger(
                 "at": now,
             }
         )
-    session.execute(insert(BillingLedgerEntry), rows)
+    session.execute(insert(_table(BillingLedgerEntry)), rows)
     state_rows = []
     for key in keys:
         line = lines[key]
         money = line.amount or line.net_invoiced
-        cur = money.currency if money is not None else None
         state_rows.append(
             {
                 "source_key": key,
@@ -301,32 +300,31 @@ def apply_ledger(
                 "version": line.version,
                 "amount": None if line.amount is None else line.amount.amount,
                 "net_invoiced": None if line.net_invoiced is None else line.net_invoiced.amount,
-                "currency": cur,
+                "currency": money.currency if money is not None else None,
                 "highest_version": line.highest_version,
                 "entries": seqs[key],
                 "updated_at": now,
             }
         )
     table = BillingState.__table__
-    for chunk in _chunks(state_rows):
-        stmt = _insert(session, table).values(list(chunk))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["source_key"],
-            set_={
-                c: stmt.excluded[c]
-                for c in (
-                    "state",
-                    "version",
-                    "amount",
-                    "net_invoiced",
-                    "currency",
-                    "highest_version",
-                    "entries",
-                    "updated_at",
-                )
-            },
-        )
-        session.execute(stmt)
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source_key"],
+        set_={
+            c: stmt.excluded[c]
+            for c in (
+                "state",
+                "version",
+                "amount",
+                "net_invoiced",
+                "currency",
+                "highest_version",
+                "entries",
+                "updated_at",
+            )
+        },
+    )
+    session.execute(stmt, state_rows)
 
 
 def ledger_for(session: Session, source_key: str) -> list[LedgerEntry]:
@@ -367,7 +365,7 @@ def add_batch(
             created_at=utcnow(),
         )
     )
-    session.execute(insert(BillingLineRow), lines)
+    session.execute(insert(_table(BillingLineRow)), lines)
     return True
 
 
@@ -382,12 +380,57 @@ def planned_sources(session: Session, project_id: str) -> set[str]:
     )
 
 
-def batch_lines(session: Session, batch_id: str) -> Sequence[BillingLineRow]:
-    return session.scalars(
-        select(BillingLineRow)
-        .where(BillingLineRow.batch_id == batch_id)
-        .order_by(BillingLineRow.key)
-    ).all()
+@dataclass(frozen=True, slots=True)
+class LineRow:
+    """A billing line as the posting path reads it (no ORM identity map on the hot path)."""
+
+    key: str
+    source_key: str
+    version: int
+    action: str
+    project_id: str
+    legal_entity: str
+    amount: Decimal
+    currency: str
+    status: str
+    body: dict[str, Any]
+
+
+def batch_lines(session: Session, batch_id: str) -> list[LineRow]:
+    t = BillingLineRow.__table__.c
+    rows = session.execute(
+        select(
+            t.key,
+            t.source_key,
+            t.version,
+            t.action,
+            t.project_id,
+            t.legal_entity,
+            t.amount,
+            t.currency,
+            t.status,
+            t.body,
+        )
+        .where(t.batch_id == batch_id)
+        .order_by(t.key)
+    )
+    return [LineRow(**row._mapping) for row in rows]
+
+
+def record_line_results(session: Session, results: Sequence[dict[str, Any]]) -> None:
+    """``[{"key", "status", "erp_id", "error", "posted_at"}]`` for lines of one batch."""
+    t = _table(BillingLineRow)
+    session.execute(
+        update(t)
+        .where(t.c.key == bindparam("b_key"))
+        .values(
+            status=bindparam("b_status"),
+            erp_id=bindparam("b_erp_id"),
+            error=bindparam("b_error"),
+            posted_at=bindparam("b_posted_at"),
+        ),
+        [{f"b_{k}": v for k, v in r.items()} for r in results],
+    )
 
 
 def open_batches(session: Session) -> list[str]:
@@ -421,16 +464,10 @@ def posted_amounts(session: Session, project_id: str) -> dict[str, Decimal]:
 
 def days_to_bill(session: Session) -> list[tuple[date, datetime, Decimal]]:
     """(posting date, approval instant, amount) of every posted billable line."""
-    return [
-        (d, a, amt)
-        for d, a, amt in session.execute(  # type: ignore[misc]
-            select(
-                BillingLineRow.posting_date, BillingLineRow.approved_at, BillingLineRow.amount
-            ).where(
-                BillingLineRow.status == "posted",
-                BillingLineRow.action == "post",
-                BillingLineRow.posting_date.is_not(None),
-                BillingLineRow.approved_at.is_not(None),
-            )
-        ).all()
-    ]
+    t = _table(BillingLineRow).c
+    rows = session.execute(
+        select(t.posting_date, t.approved_at, t.amount).where(
+            t.status == "posted", t.action == "post"
+        )
+    )
+    return [(d, a, amt) for d, a, amt in rows if d is not None and a is not None]
