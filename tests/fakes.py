@@ -99,10 +99,14 @@ class FakeErpBilling:
         results = []
         for line in lines:
             if self.reject_memo and self.reject_memo in line.memo:
-                results.append(ErpPostResult(key=line.key, ok=False, error="item: invalid",
-                                             fields=("item",)))
+                results.append(
+                    ErpPostResult(key=line.key, ok=False, error="item: invalid", fields=("item",))
+                )
                 continue
             self.postings[line.external_id] = line
-            results.append(ErpPostResult(key=line.key, ok=True,
-                                         erp_id=str(list(self.postings).index(line.external_id))))
+            results.append(
+                ErpPostResult(
+                    key=line.key, ok=True, erp_id=str(list(self.postings).index(line.external_id))
+                )
+            )
         return results

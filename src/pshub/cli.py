@@ -159,10 +159,14 @@ def serve(
         port=port or settings.hub_port,
         name="pshub-api",
     ).start()
+    from pshub.worker import BillingLoop
+
+    loop = BillingLoop(c, settings.billing_interval_seconds).start()
     print(json.dumps({"hub": api.url, "recovered_inbox_events": swept}), flush=True)
     try:
         _block_until_signal()
     finally:
+        loop.stop()
         api.stop()
         bootstrap.shutdown(c)
 

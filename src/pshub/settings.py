@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # How long a flow keeps waiting for a target that is down before dead-lettering.
     outage_patience_seconds: float = Field(600, gt=0)
     step_retry_seconds: float = Field(20, gt=0)
+    # pshub serve: poll the PSA and start billing runs this often (0 disables).
+    billing_interval_seconds: float = Field(30, ge=0)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'pshub.sqlite').resolve()}"

@@ -46,3 +46,21 @@ def hub_factory(db_url: str, tmp_path: Path) -> Iterator[HubFactory]:
     yield make
     for c in built:
         bootstrap.shutdown(c)
+
+
+def api_key(c: bootstrap.Container) -> str:
+    """An API key with every scope for tests (created once per hub)."""
+    from pshub.console.accounts import create_api_client
+
+    key = c.extras.get("_test_api_key")
+    if key is None:
+        key = create_api_client(
+            c,
+            "tests",
+            ["read", "operate", "admin"],
+            actor="tests",
+            rate_per_minute=100_000,
+            burst=10_000,
+        )
+        c.extras["_test_api_key"] = key
+    return str(key)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pshub.stack import Stack, start_stack
-from tests.integration.conftest import hub_settings_for
+from tests.integration.conftest import api_key, hub_settings_for
 
 ACCOUNT = {"Name": "Globex UK Ltd", "BillingCountry": "GB"}
 
@@ -69,7 +69,10 @@ def close_won(stack: Stack, **changes: Any) -> str:
 
 
 def hub(stack: Stack) -> httpx.Client:
-    return httpx.Client(base_url=stack.api.url, timeout=10)
+    """A client of the hub's API, authenticated with an API key (as an integration would)."""
+    return httpx.Client(
+        base_url=stack.api.url, timeout=10, headers={"X-API-Key": api_key(stack.container)}
+    )
 
 
 def wait_for_flow(stack: Stack, opp_id: str, status: str, timeout: float = 90) -> dict[str, Any]:

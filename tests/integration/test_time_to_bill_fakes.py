@@ -26,8 +26,15 @@ APPROVED = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def billing_hub(hub_factory) -> tuple[Container, FakeErpBilling, str]:
     crm, psa, erp = FakeCrm(), FakePsa(), FakeErp()
-    crm.add(opportunity("006T", amount="500000", model=BillingModel.TIME_AND_MATERIALS,
-                        rate_card="STD-GBP", lines=("500000",)))
+    crm.add(
+        opportunity(
+            "006T",
+            amount="500000",
+            model=BillingModel.TIME_AND_MATERIALS,
+            rate_card="STD-GBP",
+            lines=("500000",),
+        )
+    )
     billing = FakeErpBilling(reject_memo="REJECT")
     c = hub_factory(crm=crm, psa=psa, erp=erp)
     c.extras["erp_billing"] = billing
@@ -38,14 +45,32 @@ def billing_hub(hub_factory) -> tuple[Container, FakeErpBilling, str]:
     return c, billing, workspace
 
 
-def entry(source: str, hours: str, *, project: str, version: int = 1, user: str = "2003",
-          role: str | None = "Senior Consultant", approved: bool = True,
-          approved_at: datetime = APPROVED, day: date = date(2026, 10, 28),
-          notes: str | None = None) -> WorkItem:
-    return WorkItem(kind=WorkKind.TIME, source_id=source, version=version, project_id=project,
-                    consultant_id=user, role=role, work_date=day, hours=Decimal(hours),
-                    approved=approved, approved_at=approved_at if approved else None,
-                    notes=notes)
+def entry(
+    source: str,
+    hours: str,
+    *,
+    project: str,
+    version: int = 1,
+    user: str = "2003",
+    role: str | None = "Senior Consultant",
+    approved: bool = True,
+    approved_at: datetime = APPROVED,
+    day: date = date(2026, 10, 28),
+    notes: str | None = None,
+) -> WorkItem:
+    return WorkItem(
+        kind=WorkKind.TIME,
+        source_id=source,
+        version=version,
+        project_id=project,
+        consultant_id=user,
+        role=role,
+        work_date=day,
+        hours=Decimal(hours),
+        approved=approved,
+        approved_at=approved_at if approved else None,
+        notes=notes,
+    )
 
 
 def ingest(c: Container, items: list[WorkItem]) -> int:
@@ -69,7 +94,8 @@ def live(billing: FakeErpBilling) -> dict[str, Decimal]:
 
 
 def test_every_approved_entry_posts_once_and_redelivering_the_feed_changes_nothing(
-        billing_hub) -> None:
+    billing_hub,
+) -> None:
     c, billing, project = billing_hub
     items = [entry(f"t{n}", "7.5", project=project) for n in range(250)]
     assert ingest(c, items) == 250
@@ -91,14 +117,20 @@ def test_an_edit_after_posting_reverses_and_reposts_and_an_unapproval_reverses(b
     c, billing, project = billing_hub
     ingest(c, [entry("a", "8", project=project), entry("b", "4", project=project)])
     run(c, "r1")
-    ingest(c, [entry("a", "6", project=project, version=2),
-               entry("b", "4", project=project, version=2, approved=False)])
+    ingest(
+        c,
+        [
+            entry("a", "6", project=project, version=2),
+            entry("b", "4", project=project, version=2, approved=False),
+        ],
+    )
     result = run(c, "r2")
     assert result["posted"] == 3  # reverse a v1, post a v2, reverse b v1
     assert live(billing) == {"a": Decimal("6"), "b": Decimal("0")}
     with c.db.session() as s:
-        ledger = [(e.action.value, e.version, str(e.amount.amount))
-                  for e in repo.ledger_for(s, "time:a")]
+        ledger = [
+            (e.action.value, e.version, str(e.amount.amount)) for e in repo.ledger_for(s, "time:a")
+        ]
     assert ledger == [("post", 1, "1400.00"), ("reverse", 1, "1400.00"), ("post", 2, "1050.00")]
 
 
@@ -123,8 +155,13 @@ def test_a_held_project_posts_nothing_until_the_hold_is_lifted(billing_hub) -> N
 def test_an_entry_approved_after_the_cutoff_lands_in_the_next_period(billing_hub) -> None:
     c, billing, project = billing_hub
     late = datetime(2026, 11, 2, 18, 30, tzinfo=UTC)  # October's cutoff: 2 Nov 18:00 UTC
-    ingest(c, [entry("on-time", "1", project=project),
-               entry("late", "1", project=project, approved_at=late)])
+    ingest(
+        c,
+        [
+            entry("on-time", "1", project=project),
+            entry("late", "1", project=project, approved_at=late),
+        ],
+    )
     run(c, "r1")
     periods = {ln.key.split(":")[1]: ln.period for ln in billing.postings.values()}
     assert periods == {"on-time": "2026-10", "late": "2026-11"}
@@ -132,10 +169,15 @@ def test_an_entry_approved_after_the_cutoff_lands_in_the_next_period(billing_hub
 
 def test_bad_entries_become_findings_naming_the_field_and_hold_back_nothing_else(billing_hub):
     c, billing, project = billing_hub
-    ingest(c, [entry("ok", "1", project=project),
-               entry("neg", "-2", project=project),
-               entry("astronaut", "3", project=project, role="Astronaut"),
-               entry("stranger", "1", project="no-such-project")])
+    ingest(
+        c,
+        [
+            entry("ok", "1", project=project),
+            entry("neg", "-2", project=project),
+            entry("astronaut", "3", project=project, user="9999", role="Astronaut"),
+            entry("stranger", "1", project="no-such-project"),
+        ],
+    )
     run(c, "r1")
     assert set(live(billing)) == {"ok"}
     with c.db.session() as s:
@@ -147,8 +189,13 @@ def test_bad_entries_become_findings_naming_the_field_and_hold_back_nothing_else
 
 def test_an_erp_rejection_refuses_only_that_line(billing_hub) -> None:
     c, billing, project = billing_hub
-    ingest(c, [entry("good", "1", project=project),
-               entry("refused", "1", project=project, user="2002", role="Manager")])
+    ingest(
+        c,
+        [
+            entry("good", "1", project=project),
+            entry("refused", "1", project=project, user="2002", role="Manager"),
+        ],
+    )
     # The fake ERP refuses lines whose memo carries REJECT: make one by its key.
     billing.reject_memo = "time refused"
     result = run(c, "r1")

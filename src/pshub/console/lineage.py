@@ -98,7 +98,8 @@ def resolve_correlation(s: Session, query: str) -> str | None:
 def lineage(s: Session, correlation_id: str) -> Lineage:
     hops = list(repos.audit_trail(s, correlation_id)[:MAX_HOPS])
     records: dict[tuple[str, str], Record] = {}
-    for h in hops:
+    # Hops naming their record first, so a hop naming only a system id joins that record.
+    for h in sorted(hops, key=lambda h: h.entity_id is None):
         _note(records, h, correlation_id)
     related = _related(s, records, correlation_id)
     for other in related:
@@ -112,6 +113,11 @@ def lineage(s: Session, correlation_id: str) -> Lineage:
 def _note(records: dict[tuple[str, str], Record], h: AuditEntry, cid: str) -> None:
     if not h.entity_type or not (h.entity_id or h.system_id):
         return
+    if h.entity_id is None:
+        for known in records.values():
+            if known.entity_type == h.entity_type and h.system_id in known.ids.values():
+                known.correlations.add(cid)
+                return
     key = (h.entity_type, h.entity_id or f"{h.system}:{h.system_id}")
     record = records.setdefault(key, Record(*key))
     record.correlations.add(cid)

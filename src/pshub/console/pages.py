@@ -71,6 +71,10 @@ def exception_filter(request: Request, kind: str | None = None) -> queries.Excep
     )
 
 
+def _kpi(s: Any, fn: kpis.KpiFn, now: datetime) -> kpis.Kpi:
+    return queries.summary(s, f"kpi:{fn.__name__}", lambda: fn(s, now))
+
+
 def page_router(c: Container, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -182,7 +186,7 @@ def page_router(c: Container, templates: Jinja2Templates) -> APIRouter:
     def kpi_page(request: Request, who: Reader) -> HTMLResponse:
         now = repos.utcnow()
         with c.db.session() as s:
-            results = [fn(s, now) for fn in kpis.KPIS]
+            results = [_kpi(s, fn, now) for fn in kpis.KPIS]
             held = queries.held_back(s)
         kpi_charts = {
             k.key: charts.column_chart(

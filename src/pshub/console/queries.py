@@ -6,11 +6,13 @@ Every list is bounded (LIMIT, keyset on ids) and filtered on indexed columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,7 +21,30 @@ from pshub.domain.money import MINOR_UNITS, quantum
 from pshub.store import repos
 from pshub.store.tables import AuditEntry, BusinessException, FlowRun
 
+T = TypeVar("T")
 WINDOW_ROWS = 20_000  # most runs one page looks at to compute latency percentiles
+SUMMARY_TTL = 5.0  # seconds a dashboard aggregate may be reused
+
+_summaries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_summaries_lock = threading.Lock()
+
+
+def summary(s: Session, name: str, fn: Callable[[], T], *key: Any) -> T:
+    """``fn()`` reused for a few seconds: aggregates over the whole table (money held back,
+    facet values, 24 h flow health) are what makes a page slow at 100,000 exceptions, and a
+    dashboard a few seconds old is still right. Lists and details are always read fresh."""
+    full = (str(s.get_bind().engine.url), name, *key)
+    now = time.monotonic()
+    with _summaries_lock:
+        hit = _summaries.get(full)
+        if hit is not None and now - hit[0] < SUMMARY_TTL:
+            return cast(T, hit[1])
+    value = fn()
+    with _summaries_lock:
+        if len(_summaries) > 256:
+            _summaries.clear()
+        _summaries[full] = (now, value)
+    return value
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -51,6 +76,10 @@ class FlowHealth:
 
 def flow_health(s: Session, now: datetime) -> list[FlowHealth]:
     """Throughput, latency and failures per flow over the last 24 hours."""
+    return summary(s, "flow_health", lambda: _flow_health(s, now))
+
+
+def _flow_health(s: Session, now: datetime) -> list[FlowHealth]:
     since = now - timedelta(hours=24)
     health = {f: FlowHealth(f, st) for f, st in sorted(repos.run_counts(s).items())}
     rows = s.execute(
@@ -74,6 +103,10 @@ def flow_health(s: Session, now: datetime) -> list[FlowHealth]:
 
 def held_back(s: Session, kind: str | None = None) -> list[dict[str, Any]]:
     """Open exceptions: count and money held back, by flow and currency."""
+    return summary(s, "held_back", lambda: _held_back(s, kind), kind)
+
+
+def _held_back(s: Session, kind: str | None) -> list[dict[str, Any]]:
     query = (
         select(
             BusinessException.flow,
@@ -94,6 +127,10 @@ def held_back(s: Session, kind: str | None = None) -> list[dict[str, Any]]:
 
 
 def count_open(s: Session, kind: str) -> int:
+    return summary(s, "count_open", lambda: _count_open(s, kind), kind)
+
+
+def _count_open(s: Session, kind: str) -> int:
     return int(
         s.scalar(
             select(func.count())
@@ -168,8 +205,13 @@ def exceptions_page(
 ) -> tuple[Sequence[BusinessException], int]:
     """One page ranked by money held back, and the match count (capped at 10,001)."""
     query = exception_query(f)
+    amount = BusinessException.amount_minor.desc()
+    # SQLite already sorts NULLs last in DESC, and the explicit clause would stop it walking
+    # the (status, amount_minor) index backwards; PostgreSQL needs it said.
+    if s.get_bind().dialect.name != "sqlite":
+        amount = amount.nulls_last()
     rows = s.scalars(
-        query.order_by(BusinessException.amount_minor.desc().nulls_last(), BusinessException.id)
+        query.order_by(amount, BusinessException.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -179,7 +221,11 @@ def exceptions_page(
 
 
 def facet_values(s: Session) -> dict[str, list[str]]:
-    """Distinct flows, reasons and entities among unresolved exceptions (for the filters)."""
+    """Distinct flows, reasons and entities among open exceptions (for the filters)."""
+    return summary(s, "facets", lambda: _facet_values(s))
+
+
+def _facet_values(s: Session) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name, column in (
         ("flows", BusinessException.flow),

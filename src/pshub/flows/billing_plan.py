@@ -125,7 +125,7 @@ def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> PlanResu
         closed = {p for e, p in repo.closed_periods(s) if e == ctx.billing.legal_entity}
         states = repo.load_states(s, [i.key for i in items])
         posted = _posted_lines(s, [k for k, st in states.items() if st.version is not None])
-    items = [_with_entry_hold(i, holds) for i in items]
+    items = [_with_role(_with_entry_hold(i, holds), policy) for i in items]
     calendar = policy.billing.calendar(as_of.date(), closed)
     approved = [i for i in items if i.approved]
     priced = price_work(
@@ -178,6 +178,15 @@ def _with_entry_hold(item: WorkItem, holds: dict[tuple[str, str], str]) -> WorkI
     )
 
 
+def _with_role(item: WorkItem, policy: Policy) -> WorkItem:
+    """The billing role: the consultant's role of record (consultants.yaml, from HCM) when the
+    firm lists the consultant, else the role the PSA gave (a PSA headline is not a rate role)."""
+    consultant = policy.billing.consultants.get(item.consultant_id or "")
+    if consultant is None or item.role == consultant.role:
+        return item
+    return item.model_copy(update={"role": consultant.role})
+
+
 def _billable(lines: list[BillingLine]) -> Money | None:
     if not lines:
         return None
@@ -227,7 +236,7 @@ def _reversal(old: BillingLineRow, item: WorkItem, as_of: datetime) -> dict[str,
             "key": key,
             "external_id": external_id(key),
             "action": "reverse",
-            "reverses": prior.external_id,
+            "reverses": prior.key,
             "posting_date": as_of.date(),
             "memo": f"reversal of {prior.key} (superseded by version {item.version})",
         }

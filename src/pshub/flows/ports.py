@@ -96,7 +96,7 @@ class ErpBillingLine(BaseModel):
     external_id: str
     action: str  # post | reverse
     kind: str  # time | expense
-    reverses: str | None = None  # external id of the posting a reversal cancels
+    reverses: str | None = None  # key of the posting a reversal cancels
     customer_id: str
     job_id: str
     subsidiary_id: str

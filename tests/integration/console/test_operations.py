@@ -70,7 +70,8 @@ def test_an_invalid_mapping_is_refused_and_the_policy_left_as_it_was(
     bad = {**DE_ENTITY, "currency": "EURO"}
     assert operator.post("/policy/legal-entities", json=bad).status_code == 422
     assert not (console.c.settings.data_dir / "policy" / "legal_entities.yaml").exists() or (
-        "code: DE" not in (console.c.settings.data_dir / "policy" / "legal_entities.yaml").read_text()
+        "code: DE"
+        not in (console.c.settings.data_dir / "policy" / "legal_entities.yaml").read_text()
     )
 
 

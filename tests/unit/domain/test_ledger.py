@@ -39,7 +39,9 @@ def test_an_edit_after_posting_reverses_then_posts_the_new_version() -> None:
     posted = post(SourceLine("time:1"), 1, usd("500")).line
     edited = post(posted, 2, usd("600"))
     assert [(e.action, e.version, e.amount.amount) for e in edited.entries] == [
-        (Action.REVERSE, 1, Decimal("500")), (Action.POST, 2, Decimal("600"))]
+        (Action.REVERSE, 1, Decimal("500")),
+        (Action.POST, 2, Decimal("600")),
+    ]
     assert edited.line.state is LineState.POSTED and edited.line.version == 2
 
 
@@ -73,9 +75,13 @@ def test_an_edit_after_invoicing_needs_a_credit_note() -> None:
     assert outcome.entries == () and "credit note" in (outcome.note or "")
 
 
-EVENTS = st.lists(st.tuples(
-    st.sampled_from(["post", "unapprove", "invoice", "credit", "redeliver"]),
-    st.integers(min_value=1, max_value=400)), max_size=40)
+EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["post", "unapprove", "invoice", "credit", "redeliver"]),
+        st.integers(min_value=1, max_value=400),
+    ),
+    max_size=40,
+)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -93,8 +99,11 @@ def test_net_billed_never_exceeds_the_value_and_each_credit_allows_one_rebill(ev
             outcome = post(line, max(version, 1), line.amount or usd("1"))
         else:
             try:
-                outcome = invoice(line, f"INV-{len(log)}", VALUE) if kind == "invoice" \
+                outcome = (
+                    invoice(line, f"INV-{len(log)}", VALUE)
+                    if kind == "invoice"
                     else credit(line, f"CM-{len(log)}")
+                )
             except LedgerRefusal:
                 continue
         if line.state is LineState.REBILLABLE and outcome.line.state is LineState.POSTED:
@@ -103,8 +112,9 @@ def test_net_billed_never_exceeds_the_value_and_each_credit_allows_one_rebill(ev
             credits += 1
         line = outcome.line
         log.extend(outcome.entries)
-        live = sum(1 if e.action is Action.POST else -1 if e.action is Action.REVERSE else 0
-                   for e in log) - sum(1 for e in log if e.action is Action.CREDIT)
+        live = sum(
+            1 if e.action is Action.POST else -1 if e.action is Action.REVERSE else 0 for e in log
+        ) - sum(1 for e in log if e.action is Action.CREDIT)
         assert live in (0, 1)  # at most one live posting
         assert (line.net_invoiced or usd("0")) <= VALUE
         assert rebills <= credits

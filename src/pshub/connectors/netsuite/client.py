@@ -25,6 +25,7 @@ from pshub.connectors.netsuite.wirejson import dumps, loads
 from pshub.connectors.retry import RetryPolicy
 from pshub.domain.parties import Account, LegalEntity
 from pshub.domain.projects import Project
+from pshub.flows.ports import ErpBillingLine, ErpPostResult
 
 RECORD_PATH = "/services/rest/record/v1"
 
@@ -87,6 +88,12 @@ class NetSuiteConnector(LedgerMixin):
         return self._upsert("job", project.id, body)
 
     # -- reads -------------------------------------------------------------------------
+    def post_billing_lines(self, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
+        """The hub's ErpBillingPort: time bills and expenses in batches (see billing_port)."""
+        from pshub.connectors.netsuite.billing_port import post_billing_lines
+
+        return post_billing_lines(self, lines)
+
     def get_customer(self, internal_id: str) -> NsCustomer:
         return NsCustomer.model_validate(self._get_json(f"/customer/{internal_id}"))
 
