@@ -2,7 +2,7 @@
 
 * ``drain``: approved entries already ingested are billed into the NetSuite sandbox configured
   with a concurrency limit and per-request latency. The vendor's floor is
-  ``entries ÷ (records per request × concurrency ÷ latency)``; ``ratio`` = seconds ÷ floor.
+  ``entries / (records per request x concurrency / latency)``; ``ratio`` = seconds / floor.
 * ``overhead``: the same path into a zero-latency in-process sink, to measure what the hub
   itself costs per entry (pricing, ledger, batching, DBOS checkpoints).
 
