@@ -76,12 +76,21 @@ def demo(
         transient=False,
     ) as progress:
         task = progress.add_task("deals provisioned or excepted", total=None)
+        days = progress.add_task("a month of delivery, billed nightly", total=None)
 
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
+        def on_day(done: int, total: int) -> None:
+            progress.update(days, completed=done + 1, total=total)
+
         result, stack = demo_run.run(
-            settings, seed=seed, fresh=fresh, latency_ms=latency_ms, on_progress=on_progress
+            settings,
+            seed=seed,
+            fresh=fresh,
+            latency_ms=latency_ms,
+            on_progress=on_progress,
+            on_day=on_day,
         )
     try:
         _print_demo(result)
@@ -132,6 +141,22 @@ def _print_demo(result: Any) -> None:
         f"duplicates in sandboxes: {sum(result.duplicates.values())}; "
         f"{result.seconds:.1f}s"
     )
+    month = result.month
+    if month:
+        d2b = month.get("days_to_bill", {})
+        held_now = (
+            ", ".join(f"{c} {Decimal(v):,}" for c, v in month["held_amount"].items()) or "none"
+        )
+        err.print(
+            f"[bold]Delivery month[/]: {month['time_entries_approved']} entries approved, "
+            f"{month['time_entries_posted']} posted to the ERP in {month['billing_runs']} "
+            f"nightly runs, {month['reversals']} reversal(s), {month['rolled_past_cutoff']} "
+            f"rolled past the cutoff; held now: {month['time_entries_held']} ({held_now}); "
+            f"double billed: {month['double_billed']}; days to bill: mean "
+            f"{d2b.get('mean')}, p95 {d2b.get('p95')}"
+        )
+        for event in result.month_events:
+            err.print(f"  · {event}")
     for vendor, counts in result.records.items():
         text = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
         err.print(f"  {vendor}: {text}")

@@ -19,11 +19,13 @@ from sqlalchemy import select
 from pshub.policy import DEFAULT_POLICY_DIR
 from pshub.settings import Settings
 from pshub.simulate import Firm, build_firm, close_deals, seed_crm
+from pshub.simulate_delivery import simulate_month
 from pshub.stack import Stack, start_stack
 from pshub.store.tables import BusinessException, FlowRun
 
 FINISHED = ("completed", "exception", "failed")
 MARKER = "demo.json"
+MONTH_MARKER = "demo-month.json"
 
 # Where each sandbox keeps the records the hub writes, and the field holding pshub's external id.
 EXTERNAL_ID_FIELDS: dict[str, dict[str, Callable[[dict[str, Any]], str | None]]] = {}
@@ -51,6 +53,8 @@ class DemoResult:
     records: dict[str, dict[str, int]]
     seconds: float
     urls: dict[str, str]
+    month: dict[str, Any] = field(default_factory=dict)
+    month_events: list[str] = field(default_factory=list)
 
     @property
     def projects_provisioned(self) -> int:
@@ -65,6 +69,7 @@ class DemoResult:
             "duplicates": self.duplicates,
             "duplicates_total": sum(self.duplicates.values()),
             "records": self.records,
+            **self.month,
             "seconds": round(self.seconds, 2),
         }
 
@@ -86,7 +91,7 @@ def run(
     fresh: bool,
     latency_ms: float = 0,
     on_progress: Callable[[int, int], None] | None = None,
-    keep_running: bool = False,
+    on_day: Callable[[int, int], None] | None = None,
     timeout: float = 110.0,
 ) -> tuple[DemoResult, Stack]:
     """Run the demo; returns the result and the (still running) stack. The caller stops it."""
@@ -98,7 +103,9 @@ def run(
         ids = _seeded(stack, firm, settings.data_dir / MARKER)
         closed = [ids[o.key] for o in firm.won]
         _wait(stack, closed, on_progress, timeout)
+        month = _month(stack, firm, ids, settings.data_dir / MONTH_MARKER, on_day)
         result = _result(stack, firm, ids, time.monotonic() - started)
+        result.month, result.month_events = month["summary"], month["events"]
     except BaseException:
         stack.stop()
         raise
@@ -116,6 +123,34 @@ def _seeded(stack: Stack, firm: Firm, marker: Path) -> dict[str, str]:
     marker.write_text(json.dumps({"seed": firm.seed, "ids": ids}, indent=1))
     close_deals(firm, crm, ids)
     return ids
+
+
+def _month(
+    stack: Stack,
+    firm: Firm,
+    ids: dict[str, str],
+    marker: Path,
+    on_day: Callable[[int, int], None] | None,
+) -> dict[str, Any]:
+    """Simulate a month of delivery on the provisioned projects, once per data directory."""
+    if marker.exists():
+        return dict(json.loads(marker.read_text()))
+    projects: list[tuple[str, bool]] = []
+    with stack.container.db.session() as s:
+        for opp in firm.won:
+            run = s.scalars(
+                select(FlowRun).where(
+                    FlowRun.correlation_id == f"deal:salesforce:{ids[opp.key]}",
+                    FlowRun.status == "completed",
+                )
+            ).first()
+            if run is not None and run.result:
+                psa = run.result["system_ids"]["psa_project_id"]
+                projects.append((psa, opp.billing_model == "Time & Materials"))
+    month = simulate_month(stack, projects, firm.seed, on_day)
+    data = {"summary": month.summary(), "events": month.events}
+    marker.write_text(json.dumps(data, indent=1))
+    return data
 
 
 def _wait(

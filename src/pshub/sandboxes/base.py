@@ -9,6 +9,9 @@ live under ``/_sandbox`` (never faulted):
 - ``POST /_sandbox/outage``    ``{"seconds": 30}``: every vendor route answers 503 until then
 - ``POST /_sandbox/reset``     clear stats and faults (state is kept)
 - ``GET  /_sandbox/records/{collection}``  every stored record of a collection (tests, demo)
+- ``PUT  /_sandbox/clock``     ``{"now": "<ISO instant>"}``: the sandbox's clock stands at that
+  moment (simulations); ``DELETE`` returns it to real time. Vendor modules read it through
+  :func:`sandbox_now`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,25 @@ ErrorFactory = Callable[[str, int, str, float | None], Response]
 """(kind, http status, message, retry_after) -> vendor-shaped response.
 
 kinds: "outage", "error", "concurrency", "rate_limit"."""
+
+
+class Clock:
+    """A sandbox's clock: real time, or a moment set by a simulation."""
+
+    def __init__(self) -> None:
+        self.fixed: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.fixed or datetime.now(UTC)
+
+
+_CLOCK: ContextVar[Clock | None] = ContextVar("sandbox_clock", default=None)
+
+
+def sandbox_now() -> datetime:
+    """The current instant as the sandbox serving this request sees it (UTC)."""
+    clock = _CLOCK.get()
+    return clock.now() if clock is not None else datetime.now(UTC)
 
 
 class FaultSettings(BaseModel):
@@ -223,13 +247,16 @@ def make_app(
     """A FastAPI app with fault injection and the ``/_sandbox`` admin API already wired."""
     app = FastAPI(title=title, docs_url="/_sandbox/docs", openapi_url="/_sandbox/openapi.json")
     faults = Faults(seed)
+    clock = Clock()
     app.state.faults = faults
     app.state.store = state
+    app.state.clock = clock
 
     @app.middleware("http")
     async def inject_faults(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        _CLOCK.set(clock)  # handlers (threadpool included) see this app's clock
         if request.url.path.startswith("/_sandbox"):
             return await call_next(request)
         fault = faults.admit()
@@ -265,6 +292,19 @@ def make_app(
     def reset() -> dict[str, str]:
         faults.reset()
         return {"status": "reset"}
+
+    @app.put("/_sandbox/clock")
+    def set_clock(body: dict[str, str]) -> dict[str, str]:
+        moment = datetime.fromisoformat(body["now"])
+        if moment.tzinfo is None:
+            raise ValueError("now: give an aware instant (e.g. 2026-11-03T10:00:00+00:00)")
+        clock.fixed = moment.astimezone(UTC)
+        return {"now": clock.now().isoformat()}
+
+    @app.delete("/_sandbox/clock")
+    def real_clock() -> dict[str, str]:
+        clock.fixed = None
+        return {"now": clock.now().isoformat()}
 
     @app.get("/_sandbox/records/{collection}")
     def records(collection: str) -> list[dict[str, Any]]:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from pshub.sandboxes.base import sandbox_now
 from pshub.sandboxes.kantata.errors import FieldErrors, system_error
 
 DEFAULT_PER_PAGE = 20
@@ -28,7 +29,7 @@ MAX_PER_PAGE = 200
 
 def now_iso() -> str:
     """Kantata timestamps: ISO 8601 with a UTC offset."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return sandbox_now().replace(microsecond=0).isoformat()
 
 
 def strip_json(ref: str) -> str:
