@@ -57,8 +57,8 @@ class FakePsa:
         number = list(self.projects).index(project.id) + 1
         return PsaProjectRef(
             project_id=str(1000 + number),
-            task_ids={t.id: f"t{i}" for i, t in enumerate(project.tasks)},
-            milestone_ids={m.id: f"m{i}" for i, m in enumerate(project.milestones)},
+            task_ids={t.id: f"{number}-t{i}" for i, t in enumerate(project.tasks)},
+            milestone_ids={m.id: f"{number}-m{i}" for i, m in enumerate(project.milestones)},
         )
 
 

@@ -58,12 +58,45 @@ def start_hub(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str
     line = proc.stdout.readline()  # the hub prints one JSON line once it serves
     assert line, f"hub did not start; see {log}"
     assert json.loads(line)["hub"].endswith(str(port))
+    if port not in _KEYS:
+        register_api_key(env, port)
     return proc
 
 
+_KEYS: dict[int, str] = {}
+
+
 def flow(port: int, opp_id: str) -> dict[str, Any] | None:
-    response = httpx.get(f"http://127.0.0.1:{port}/flows/deal:salesforce:{opp_id}", timeout=10)
+    key = _KEYS.get(port)
+    response = httpx.get(
+        f"http://127.0.0.1:{port}/flows/deal:salesforce:{opp_id}",
+        timeout=10,
+        headers={"X-API-Key": key} if key else {},
+    )
     return response.json() if response.status_code == 200 else None
+
+
+def register_api_key(env: dict[str, str], port: int) -> str:
+    """An API client in the subprocess hub's database (as an operator would create one)."""
+    from types import SimpleNamespace
+
+    from pshub.console.accounts import create_api_client
+    from pshub.store.db import Database
+
+    db = Database(env["PSHUB_DATABASE_URL"])
+    try:
+        key = create_api_client(
+            SimpleNamespace(db=db),
+            f"tests-{port}",  # type: ignore[arg-type]
+            ["read", "operate"],
+            actor="tests",
+            rate_per_minute=100_000,
+            burst=10_000,
+        )
+    finally:
+        db.dispose()
+    _KEYS[port] = key
+    return key
 
 
 def test_a_hub_killed_mid_flow_resumes_after_restart_without_duplicates(world, tmp_path) -> None:

@@ -15,6 +15,7 @@ from pshub.sandboxes.server import ThreadedServer
 from pshub.store.tables import InboxEvent
 from tests.builders import opportunity
 from tests.fakes import FakeCrm, FakeErp, FakePsa
+from tests.integration.conftest import api_key
 from tests.integration.test_deal_to_project_fakes import change_event
 
 SECRET = "pshub-demo-webhook-secret"
@@ -27,7 +28,7 @@ def api(hub_factory):
     c = hub_factory(crm=crm, psa=FakePsa(), erp=FakeErp())
     with (
         ThreadedServer(create_app(c), name="hub-test") as server,
-        httpx.Client(base_url=server.url, timeout=10) as client,
+        httpx.Client(base_url=server.url, timeout=10, headers={"X-API-Key": api_key(c)}) as client,
     ):
         yield c, client
 

@@ -25,7 +25,7 @@ MINUTES_PER_HOUR = Decimal(60)
 
 def hours_from_minutes(minutes: int) -> Decimal:
     """Hours for whole minutes: exact whenever a decimal can hold it (90 -> 1.5, 45 -> 0.75);
-    a third of a minute-multiple (20 -> 0.333...) is cut at 28 digits, which is why
+    a non-terminating one (20 -> 0.333...) is rounded at 28 digits, which is why
     :class:`TimeEntry` also keeps ``minutes``, the exact quantity to price from."""
     return (Decimal(minutes) / MINUTES_PER_HOUR).normalize()
 

@@ -1,0 +1,121 @@
+"""A drain interrupted by SIGKILL of the hub, then restarted: every entry posted exactly once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from pshub.connectors.salesforce import SalesforceConnector
+from tests.integration.test_crash_recovery import flow, start_hub, world  # noqa: F401
+from tests.integration.test_deal_to_project_http import ACCOUNT, deal
+
+pytestmark = pytest.mark.slow
+ENTRIES = 1500
+
+
+def provision_tm_deal(boxes: Any, port: int) -> str:
+    sf = SalesforceConnector(
+        boxes.salesforce.url, "pshub-demo-client", "pshub-demo-secret", ca_file=str(boxes.ca_file)
+    )
+    try:
+        account = sf.create_account(ACCOUNT)
+        opp = sf.create_opportunity(
+            deal(
+                account,
+                Billing_Model__c="Time & Materials",
+                Rate_Card__c="STD-GBP",
+                Amount="9000000",
+            ),
+            [{"Description": "T&M", "Quantity": 1, "UnitPrice": "9000000"}],
+        )
+        sf.update_opportunity(opp, {"StageName": "Closed Won", "Probability": 100})
+    finally:
+        sf.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = flow(port, opp)
+        if found and found["status"] == "completed":
+            return str(found["runs"][0]["result"]["system_ids"]["psa_project_id"])
+        time.sleep(0.3)
+    raise AssertionError("the T&M deal was not provisioned")
+
+
+def time_bills(boxes: Any) -> list[dict[str, Any]]:
+    with boxes.admin("netsuite") as admin:
+        return list(admin.get("/_sandbox/records/timeBill").json())
+
+
+def test_sigkill_during_a_drain_then_restart_posts_every_entry_exactly_once(
+    world, tmp_path
+) -> None:
+    boxes, env, port = world
+    env = {**env, "PSHUB_BILLING_INTERVAL_SECONDS": "1"}
+    log = tmp_path / "hub.log"
+    hub = start_hub(env, port, log)
+    try:
+        workspace = provision_tm_deal(boxes, port)
+        with boxes.admin("netsuite") as admin:  # slow ERP: the drain takes a while
+            faults = admin.get("/_sandbox/faults").json()
+            admin.put("/_sandbox/faults", json={**faults, "latency_ms": 150}).raise_for_status()
+        with boxes.admin("kantata") as admin:
+            admin.post(
+                "/_sandbox/bulk/time_entries",
+                json={
+                    "generate": {
+                        "count": ENTRIES,
+                        "workspace_ids": [workspace],
+                        "user_ids": ["2002", "2003"],
+                        "start_date": "2026-10-01",
+                        "days": 28,
+                        "seed": 3,
+                    },
+                    "approve": True,
+                },
+                timeout=60,
+            ).raise_for_status()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(time_bills(boxes)) < ENTRIES // 5:
+            time.sleep(0.1)
+        posted_before_kill = len(time_bills(boxes))
+        assert 0 < posted_before_kill < ENTRIES, "the kill should land mid-drain"
+        hub.send_signal(signal.SIGKILL)
+        hub.wait(timeout=10)
+        with boxes.admin("netsuite") as admin:
+            admin.put("/_sandbox/faults", json={**faults, "latency_ms": 0}).raise_for_status()
+        hub = start_hub(env, port, log)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and len(time_bills(boxes)) < ENTRIES:
+            time.sleep(0.3)
+        bills = time_bills(boxes)
+        per_entry = Counter(str(b["externalId"]) for b in bills)
+        assert len(bills) == ENTRIES, log.read_text()[-3000:]
+        assert max(per_entry.values()) == 1  # no entry billed twice
+        with boxes.admin("netsuite") as admin:
+            assert admin.get("/_sandbox/stats").json()["faults_served"].get("concurrency", 0) == 0
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        try:
+            hub.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+        if hub.stdout:
+            hub.stdout.close()
+
+
+def test_hub_api_needs_authentication(world, tmp_path) -> None:  # noqa: F811
+    boxes, env, port = world
+    hub = start_hub(env, port, tmp_path / "hub.log")
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}/exceptions", timeout=10)
+        assert response.status_code == 401
+    finally:
+        hub.send_signal(signal.SIGTERM)
+        hub.wait(timeout=20)
+        if hub.stdout:
+            hub.stdout.close()
