@@ -66,11 +66,14 @@ class StoreCollector(Collector):
         yield exc
 
 
-_installed = False
+_collector: StoreCollector | None = None
 
 
 def install_store_collector(db_getter: Any) -> None:
-    global _installed
-    if not _installed:
-        REGISTRY.register(StoreCollector(db_getter))
-        _installed = True
+    """Register the store collector once per process; a new app rebinds it to its database."""
+    global _collector
+    if _collector is None:
+        _collector = StoreCollector(db_getter)
+        REGISTRY.register(_collector)
+    else:
+        _collector._db = db_getter

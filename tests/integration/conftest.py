@@ -64,3 +64,32 @@ def api_key(c: bootstrap.Container) -> str:
         )
         c.extras["_test_api_key"] = key
     return str(key)
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Any, dict[str, str], int]]:
+    """Sandboxes in this process and the environment for a ``pshub serve`` subprocess hub."""
+    import os
+
+    from pshub.sandboxes.server import free_port
+    from pshub.stack import start_sandboxes
+
+    settings = hub_settings_for(db_url, tmp_path / "hub")
+    port = free_port()
+    boxes = start_sandboxes(settings, notify_url=f"http://127.0.0.1:{port}/webhooks/salesforce")
+    env = {
+        **os.environ,
+        "PSHUB_DATA_DIR": str(settings.data_dir),
+        "PSHUB_DATABASE_URL": settings.resolved_database_url(),
+        "PSHUB_DBOS_DATABASE_URL": settings.resolved_dbos_url(),
+        "PSHUB_SALESFORCE_URL": boxes.salesforce.url,
+        "PSHUB_SALESFORCE_CA_FILE": str(boxes.ca_file),
+        "PSHUB_KANTATA_URL": boxes.kantata.url,
+        "PSHUB_NETSUITE_URL": boxes.netsuite.url,
+        "PSHUB_STEP_RETRY_SECONDS": "2",
+        "PSHUB_BILLING_INTERVAL_SECONDS": "0",
+    }
+    try:
+        yield boxes, env, port
+    finally:
+        boxes.stop()

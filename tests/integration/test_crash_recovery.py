@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,34 +14,10 @@ import httpx
 import pytest
 
 from pshub.connectors.salesforce import SalesforceConnector
-from pshub.sandboxes.server import free_port
-from pshub.stack import Sandboxes, start_sandboxes
-from tests.integration.conftest import hub_settings_for
+from pshub.stack import Sandboxes
 from tests.integration.test_deal_to_project_http import ACCOUNT, LINES, deal, records
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def world(db_url: str, tmp_path: Path) -> Iterator[tuple[Sandboxes, dict[str, str], int]]:
-    settings = hub_settings_for(db_url, tmp_path / "hub")
-    port = free_port()
-    boxes = start_sandboxes(settings, notify_url=f"http://127.0.0.1:{port}/webhooks/salesforce")
-    env = {
-        **os.environ,
-        "PSHUB_DATA_DIR": str(settings.data_dir),
-        "PSHUB_DATABASE_URL": settings.resolved_database_url(),
-        "PSHUB_DBOS_DATABASE_URL": settings.resolved_dbos_url(),
-        "PSHUB_SALESFORCE_URL": boxes.salesforce.url,
-        "PSHUB_SALESFORCE_CA_FILE": str(boxes.ca_file),
-        "PSHUB_KANTATA_URL": boxes.kantata.url,
-        "PSHUB_NETSUITE_URL": boxes.netsuite.url,
-        "PSHUB_STEP_RETRY_SECONDS": "2",
-    }
-    try:
-        yield boxes, env, port
-    finally:
-        boxes.stop()
 
 
 def start_hub(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[str]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from pshub.connectors.salesforce import SalesforceConnector
-from tests.integration.test_crash_recovery import flow, start_hub, world  # noqa: F401
+from tests.integration.test_crash_recovery import flow, start_hub
 from tests.integration.test_deal_to_project_http import ACCOUNT, deal
 
 pytestmark = pytest.mark.slow
@@ -108,8 +108,8 @@ def test_sigkill_during_a_drain_then_restart_posts_every_entry_exactly_once(
             hub.stdout.close()
 
 
-def test_hub_api_needs_authentication(world, tmp_path) -> None:  # noqa: F811
-    boxes, env, port = world
+def test_hub_api_needs_authentication(world, tmp_path) -> None:
+    _, env, port = world
     hub = start_hub(env, port, tmp_path / "hub.log")
     try:
         response = httpx.get(f"http://127.0.0.1:{port}/exceptions", timeout=10)

@@ -57,7 +57,16 @@ def minor_unit(currency: str) -> int:
 
 def quantum(currency: str) -> Decimal:
     """The smallest unit of the currency as a Decimal, e.g. Decimal('0.01')."""
-    return Decimal(1).scaleb(-minor_unit(currency))
+    found = _QUANTA.get(currency)
+    if found is None:
+        found = _QUANTA[currency] = Decimal(1).scaleb(-minor_unit(currency))
+    return found
+
+
+_QUANTA: dict[str, Decimal] = {}
+_ZERO = Decimal(0)
+_new = object.__new__
+_set = object.__setattr__
 
 
 def to_decimal(value: object, field: str = "amount") -> Decimal:
@@ -110,16 +119,24 @@ class Money(BaseModel):
     @classmethod
     def of(cls, amount: object, currency: str) -> Money:
         """The one constructor: Money.of("12.50", "USD"). Raises MoneyError naming the field."""
-        return cls(amount=to_decimal(amount), currency=check_currency(currency))
+        # Both parts are checked here, so pydantic's validation would only repeat the checks.
+        return cls._trusted(to_decimal(amount), check_currency(currency))
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(amount=Decimal(0), currency=check_currency(currency))
+        return cls._trusted(_ZERO, check_currency(currency))
 
     @classmethod
     def _trusted(cls, amount: Decimal, currency: str) -> Money:
-        # Results of arithmetic on validated Money need no re-validation (month-end hot path).
-        return cls.model_construct(amount=amount, currency=currency)
+        # Checked parts (arithmetic on validated Money, or checked above) need no pydantic
+        # validation; this builds the instance as ``model_construct`` would, at a third of
+        # its cost (month-end creates tens of thousands of these per run).
+        made = _new(cls)
+        _set(made, "__dict__", {"amount": amount, "currency": currency})
+        _set(made, "__pydantic_fields_set__", {"amount", "currency"})
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
 
     def rounded(self) -> Money:
         """Round half-up to the currency's minor unit."""

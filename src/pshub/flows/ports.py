@@ -6,9 +6,10 @@ only :mod:`pshub.connectors.errors`. In-memory fakes for tests implement the sam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -83,20 +84,20 @@ class ErpPort(Protocol):
         ...
 
 
-class ErpBillingLine(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ErpBillingLine:
     """One billable (or cost-only) transaction line for the ERP, keyed by its external id.
 
     ``action`` "reverse" cancels the posting named by ``reverses`` (an edit or un-approval
-    after posting); the ERP connector chooses the vendor's practice for it.
+    after posting); the ERP connector chooses the vendor's practice for it. A slotted
+    dataclass rather than a pydantic model: month-end builds and reads hundreds of thousands
+    of them, and every field comes from the hub's own priced lines or its own stored JSON.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     external_id: str
     action: str  # post | reverse
     kind: str  # time | expense
-    reverses: str | None = None  # key of the posting a reversal cancels
     customer_id: str
     job_id: str
     subsidiary_id: str
@@ -112,6 +113,69 @@ class ErpBillingLine(BaseModel):
     billable: bool
     tax_code: str
     memo: str
+    reverses: str | None = None  # key of the posting a reversal cancels
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as JSON (decimals and dates as strings), as stored with its batch."""
+        return {
+            "key": self.key,
+            "external_id": self.external_id,
+            "action": self.action,
+            "kind": self.kind,
+            "reverses": self.reverses,
+            "customer_id": self.customer_id,
+            "job_id": self.job_id,
+            "subsidiary_id": self.subsidiary_id,
+            "employee": self.employee,
+            "work_date": self.work_date.isoformat(),
+            "posting_date": self.posting_date.isoformat(),
+            "period": self.period,
+            "hours": _text(self.hours),
+            "rate": _text(self.rate),
+            "amount": str(self.amount),
+            "cost": _text(self.cost),
+            "currency": self.currency,
+            "billable": self.billable,
+            "tax_code": self.tax_code,
+            "memo": self.memo,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ErpBillingLine:
+        """The inverse of :meth:`to_json` (exact decimals, ISO dates)."""
+        return cls(
+            key=data["key"],
+            external_id=data["external_id"],
+            action=data["action"],
+            kind=data["kind"],
+            customer_id=data["customer_id"],
+            job_id=data["job_id"],
+            subsidiary_id=data["subsidiary_id"],
+            employee=data["employee"],
+            work_date=_day(data["work_date"]),
+            posting_date=_day(data["posting_date"]),
+            period=data["period"],
+            hours=_number(data["hours"]),
+            rate=_number(data["rate"]),
+            amount=Decimal(data["amount"]),
+            cost=_number(data["cost"]),
+            currency=data["currency"],
+            billable=bool(data["billable"]),
+            tax_code=data["tax_code"],
+            memo=data["memo"],
+            reverses=data.get("reverses"),
+        )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+_day = date.fromisoformat
 
 
 class ErpPostResult(BaseModel):
