@@ -27,6 +27,8 @@ sandbox_app = typer.Typer(
     help="Vendor sandboxes (Salesforce, Kantata, NetSuite).", no_args_is_help=True
 )
 app.add_typer(sandbox_app, name="sandbox")
+access_app = typer.Typer(help="Console users and API clients.", no_args_is_help=True)
+app.add_typer(access_app, name="access")
 bench_app = typer.Typer(
     help="Benchmarks: figures printed (and --json), never asserted.", no_args_is_help=True
 )
@@ -244,6 +246,56 @@ def check_config(
         f"{len(rules.service_lines)} service lines, {len(rules.templates)} templates, "
         f"{len(rules.rate_cards)} rate cards"
     )
+
+
+@access_app.command("add-user")
+def add_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="viewer, operator or admin")] = "operator",
+    data_dir: DataDir = Path(".pshub"),
+) -> None:
+    """Create (or update) a console user; the password is asked for, never echoed."""
+    from pshub.console.accounts import create_user
+
+    if role not in ("viewer", "operator", "admin"):
+        raise typer.BadParameter("role: viewer, operator or admin")
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    c = _offline_container(data_dir)
+    try:
+        create_user(c, username, password, role, actor="cli")
+    finally:
+        c.db.dispose()
+    out.print(f"user {username} ({role}) saved")
+
+
+@access_app.command("add-client")
+def add_client(
+    client_id: str,
+    scopes: Annotated[str, typer.Option(help="space-separated: read operate admin")] = "read",
+    data_dir: DataDir = Path(".pshub"),
+) -> None:
+    """Register an API client; prints its API key once (send it as X-API-Key)."""
+    from pshub.console.accounts import create_api_client
+
+    c = _offline_container(data_dir)
+    try:
+        key = create_api_client(c, client_id, scopes.split(), actor="cli")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    finally:
+        c.db.dispose()
+    print(key)
+
+
+def _offline_container(data_dir: Path) -> Any:
+    """Just the database (migrated), for commands that need no vendor clients or DBOS."""
+    from types import SimpleNamespace
+
+    from pshub.store.db import Database
+
+    settings = _settings(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SimpleNamespace(settings=settings, db=Database(settings.resolved_database_url()))
 
 
 @bench_app.command("drain")

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from pshub import bootstrap
+from pshub.observability import TraceMiddleware
 from pshub.sandboxes.base import SandboxState
 from pshub.sandboxes.server import ThreadedServer
 from pshub.sandboxes.tls import ensure_tls
@@ -95,16 +96,22 @@ def start_sandboxes(
         seed=seed,
         subsidiaries=SUBSIDIARIES,
     )
+    # Sandboxes continue the hub's traces (W3C traceparent), as the vendors' own APMs would.
+    sf_app, kt_app, ns_app = (
+        TraceMiddleware(sf, "salesforce"),
+        TraceMiddleware(kt, "kantata"),
+        TraceMiddleware(ns, "netsuite"),
+    )
     servers = Sandboxes(
         salesforce=ThreadedServer(
-            sf,
+            sf_app,
             port=ports.get("salesforce"),
             certfile=tls.cert,
             keyfile=tls.key,
             name="salesforce-sandbox",
         ),
-        kantata=ThreadedServer(kt, port=ports.get("kantata"), name="kantata-sandbox"),
-        netsuite=ThreadedServer(ns, port=ports.get("netsuite"), name="netsuite-sandbox"),
+        kantata=ThreadedServer(kt_app, port=ports.get("kantata"), name="kantata-sandbox"),
+        netsuite=ThreadedServer(ns_app, port=ports.get("netsuite"), name="netsuite-sandbox"),
         states=states,
         ca_file=tls.ca,
     )
