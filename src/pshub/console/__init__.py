@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from pshub.bootstrap import Container
+from pshub.console import kpis_billing  # noqa: F401  (registers the time-to-bill KPIs)
 
 HERE = Path(__file__).parent
 

@@ -25,7 +25,8 @@ def bar_chart(
     height = row * len(items) + 10
     top = max(v for _, v in items) or 1.0
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%">'
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}">'
         f"<title>{escape(title)}</title>"
     ]
     for i, (label, value) in enumerate(items):
@@ -57,7 +58,8 @@ def column_chart(
     step = width / len(values)
     plot = height - 20
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%">'
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}">'
         f"<title>{escape(title)}</title>"
     ]
     for i, (value, label) in enumerate(zip(values, labels, strict=True)):

@@ -56,7 +56,7 @@ def _daily(
 
 @register
 def deal_to_project_time(s: Session, now: datetime) -> Kpi:
-    """Minutes from the CRM's closed-won event reaching the hub to the project provisioned."""
+    """Seconds from the CRM's closed-won event reaching the hub to the project provisioned."""
     rows = s.execute(
         select(FlowRun.correlation_id, FlowRun.finished_at, InboxEvent.received_at)
         .join(InboxEvent, InboxEvent.id == FlowRun.inbox_id)
@@ -72,12 +72,12 @@ def deal_to_project_time(s: Session, now: datetime) -> Kpi:
     for cid, finished, received in rows:
         if finished is None:
             continue
-        first[cid] = (finished, (finished - received).total_seconds() / 60)
+        first[cid] = (finished, (finished - received).total_seconds())
     points = list(first.values())
     return Kpi(
         key="deal_close_to_project",
         title="Deal closed to project provisioned",
-        unit=" min",
+        unit=" s",
         headline=percentile([v for _, v in points], 50),
         headline_label=f"median of {len(points)} deals, last 30 days",
         series=_daily(points, 14, now),
