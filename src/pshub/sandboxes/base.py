@@ -106,6 +106,23 @@ class SandboxState:
             if outermost:
                 self._db.execute("COMMIT")
 
+    @contextmanager
+    def sql(self) -> Iterator[sqlite3.Connection]:
+        """The SQLite connection, held by this thread, for vendor modules that keep their own
+        indexed tables in the same file (so their rows commit with the documents, inside
+        :meth:`transaction`)."""
+        with self._lock:
+            yield self._db
+
+    def page(self, collection: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Records of a collection in insert order, one page (indexed, not a full scan)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body FROM docs WHERE collection=? ORDER BY seq LIMIT ? OFFSET ?",
+                (collection, limit, offset),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
     def next_id(self, name: str, start: int = 1) -> int:
         with self._lock:
             row = self._db.execute("SELECT n FROM counters WHERE name=?", (name,)).fetchone()

@@ -3,14 +3,12 @@
 They live in the same SQLite file and connection as :class:`SandboxState`, so a time entry and
 the change event it produces commit in one transaction and both survive a restart. Listing by
 workspace and paging the event feed by id use indexes: cost grows with the page, not with the
-100,000 entries a benchmark seeds. ``SandboxState`` has no public SQL handle yet, so this module
-is the one place that reaches its connection and lock.
+100,000 entries a benchmark seeds. The connection comes from :meth:`SandboxState.sql`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,10 +34,6 @@ _SCHEMA = (
 )
 
 
-def _parts(state: SandboxState) -> tuple[sqlite3.Connection, threading.RLock]:
-    return state._db, state._lock  # see the module docstring
-
-
 def ensure_schema(state: SandboxState) -> None:
     """Create the tables and indexes (idempotent; called when the app is built)."""
     with locked(state) as db:
@@ -50,8 +44,7 @@ def ensure_schema(state: SandboxState) -> None:
 @contextmanager
 def locked(state: SandboxState) -> Iterator[sqlite3.Connection]:
     """The connection, held exclusively by this thread (reads outside a transaction)."""
-    db, lock = _parts(state)
-    with lock:
+    with state.sql() as db:
         yield db
 
 

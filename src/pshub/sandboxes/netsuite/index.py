@@ -14,9 +14,6 @@ state store offers no paged read; moving ``page``/``index`` into ``base.py`` wou
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
 from typing import Any
 
 from pshub.sandboxes.base import SandboxState
@@ -45,27 +42,21 @@ class RecordIndex:
     """Paged reads by type and equality lookups on indexed fields."""
 
     def __init__(self, state: SandboxState) -> None:
-        self._db: sqlite3.Connection = state._db
-        self._lock: threading.RLock = state._lock
-        with self._lock:
+        self._state = state
+        with state.sql() as db:
             for statement in _SCHEMA:
-                self._db.execute(statement)
+                db.execute(statement)
 
     def page(self, collection: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT body FROM docs WHERE collection=? ORDER BY seq LIMIT ? OFFSET ?",
-                (collection, limit, offset),
-            ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return self._state.page(collection, limit, offset)
 
     def ids(self, rtype: str, field: str, value: Any) -> list[str]:
         """Internal ids of the records whose ``field`` equals ``value``."""
         key = index_key(value)
         if key is None:
             return []
-        with self._lock:
-            rows = self._db.execute(
+        with self._state.sql() as db:
+            rows = db.execute(
                 "SELECT rid FROM ns_field_index WHERE rtype=? AND field=? AND value=?",
                 (rtype, field, key),
             ).fetchall()
@@ -78,13 +69,13 @@ class RecordIndex:
             for name in names
             if (key := index_key(record.get(name))) is not None
         ]
-        with self._lock:
-            self._db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
-            self._db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
+        with self._state.sql() as db:
+            db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
+            db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
 
     def drop(self, rtype: str, rid: str) -> None:
-        with self._lock:
-            self._db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
+        with self._state.sql() as db:
+            db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
 
 
 def _numeric(rid: str) -> tuple[int, str]:
