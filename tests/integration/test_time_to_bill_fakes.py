@@ -12,6 +12,7 @@ from dbos import DBOS
 from pshub.bootstrap import Container
 from pshub.domain.billing import WorkItem, WorkKind
 from pshub.domain.sales import BillingModel
+from pshub.flows import ingest as hub_ingest
 from pshub.flows import time_to_bill
 from pshub.store import billing as repo
 from pshub.store import repos
@@ -204,6 +205,14 @@ def test_an_erp_rejection_refuses_only_that_line(billing_hub) -> None:
     with c.db.session() as s:
         (exc,) = repos.list_exceptions(s, flow="time_to_bill")
         assert exc.reason_code == "erp.rejected" and exc.amount == Decimal("230.00")
+    # Fixed on the ERP side, the operator retries: the refused line is sent again, once.
+    billing.reject_memo = None
+    retried = hub_ingest.retry_exception(c, exc.id, actor="test")
+    assert DBOS.retrieve_workflow(retried["workflow_id"]).get_result()["lines"] == 1
+    with c.db.session() as s:
+        assert repos.get_exception(s, exc.id).status == "resolved"
+    assert set(live(billing)) == {"good", "refused"}
+    assert run(c, "r3")["lines"] == 0  # nothing left to do, nothing posted twice
 
 
 def test_time_over_the_contract_value_posts_as_non_billable_overage(billing_hub) -> None:

@@ -56,7 +56,7 @@ class WorkItem(BaseModel):
 
     @property
     def key(self) -> str:
-        return f"{self.kind.value}:{self.source_id}"
+        return f"{self.kind}:{self.source_id}"  # a StrEnum formats as its value
 
 
 class ProjectBilling(BaseModel):

@@ -73,7 +73,10 @@ def post(
         version == line.version and line.state in (LineState.POSTED, LineState.INVOICED)
     ):
         return Outcome(line, (), "already handled (redelivery or stale version)")
-    seen = replace(line, highest_version=max(line.highest_version, version))
+    highest = max(line.highest_version, version)
+    # Built directly rather than with dataclasses.replace: this runs twice per entry at
+    # month-end, and replace() costs several times a constructor call.
+    seen = SourceLine(line.key, line.state, line.version, line.amount, line.net_invoiced, highest)
     if line.state is LineState.INVOICED:
         return Outcome(
             seen,
@@ -94,13 +97,12 @@ def post(
                 note=f"superseded by version {version}",
             )
         )
-        current = replace(current, state=LineState.UNBILLED, version=None, amount=None)
+        current = SourceLine(line.key, LineState.UNBILLED, None, None, line.net_invoiced, highest)
     if amount is None:
         return Outcome(current, tuple(entries), None if entries else "nothing to post")
     entries.append(LedgerEntry(line.key, version, Action.POST, amount, reference))
-    return Outcome(
-        replace(current, state=LineState.POSTED, version=version, amount=amount), tuple(entries)
-    )
+    posted = SourceLine(line.key, LineState.POSTED, version, amount, line.net_invoiced, highest)
+    return Outcome(posted, tuple(entries))
 
 
 def invoice(line: SourceLine, reference: str, value: Money) -> Outcome:

@@ -1,36 +1,33 @@
-"""Time-to-bill services: plan one project's billing, post one batch to the ERP.
+"""Time-to-bill services: plan one project's billing (posting is :mod:`.billing_post`).
 
 Planning loads the project's pending/held/errored work, asks the domain for priced lines and
 the ledger for what to do (post, reverse and re-post, nothing), and stores batches of ERP lines
-plus the business exceptions (holds, bad entries) with the money they hold back. Posting sends
-one batch, then records results, ledger entries and state in one transaction. Both are
-idempotent: a batch id is a hash of its line keys; a posted batch has nothing left to post.
+plus the business exceptions (holds, bad entries) with the money they hold back. It is
+idempotent: a batch id is a hash of its line keys, and a batch seen before is not stored again.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from pshub.bootstrap import Container
-from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.billing import BillingLine, LinePart, ProjectBilling, WorkItem, price_work
 from pshub.domain.findings import Finding
 from pshub.domain.ids import external_id
-from pshub.domain.ledger import Action, LedgerEntry, SourceLine, post
+from pshub.domain.ledger import Action, SourceLine, post
 from pshub.domain.money import Money
 from pshub.domain.sales import BillingModel
-from pshub.flows.ports import ErpBillingLine, ErpBillingPort
+from pshub.flows.ports import ErpBillingLine
 from pshub.policy import Policy
 from pshub.store import billing as repo
 from pshub.store import repos
-from pshub.store.tables import BillingBatch, BillingLineRow
 
 FLOW = "time_to_bill"
 
@@ -104,7 +101,9 @@ def project_context(
     )
 
 
-def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> PlanResult:
+def plan_project(
+    c: Container, psa_project_id: str, as_of: datetime, run_id: str = ""
+) -> PlanResult:
     """Price and plan one project's work into ERP batches (idempotent)."""
     policy = c.policy()
     result = PlanResult(psa_project_id)
@@ -124,7 +123,7 @@ def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> PlanResu
             return result
         closed = {p for e, p in repo.closed_periods(s) if e == ctx.billing.legal_entity}
         states = repo.load_states(s, [i.key for i in items])
-        posted = _posted_lines(s, [k for k, st in states.items() if st.version is not None])
+        posted = repo.posted_lines(s, [k for k, st in states.items() if st.version is not None])
     items = [_with_role(_with_entry_hold(i, holds), policy) for i in items]
     calendar = policy.billing.calendar(as_of.date(), closed)
     approved = [i for i in items if i.approved]
@@ -138,6 +137,7 @@ def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> PlanResu
     held = {i.key for i in priced.held}
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
     status: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    posting_date = as_of.date()
     for item in items:
         ident = (item.kind.value, item.source_id)
         if item.key in held:
@@ -155,14 +155,22 @@ def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> PlanResu
         rows = []
         for entry in outcome.entries:
             if entry.action is Action.REVERSE:
-                rows += [_reversal(old, item, as_of) for old in posted.get(item.key, [])]
+                rows += [
+                    _reversal(old, entity, item, as_of) for old, entity in posted.get(item.key, [])
+                ]
             else:
-                rows += [_row(line, ctx, item, as_of, policy) for line in lines]
+                rows += [_row(line, ctx, item, posting_date, policy) for line in lines]
+        # No "planned" status write: the batch's lines are the durable record of planned work
+        # (a source with lines waiting is not planned again); posting sets done or error.
         rows_by_source[item.key] = rows
-        status["planned"].append(ident)
     with c.db.session() as s:
         result.batch_ids = _store_batches(
-            s, psa_project_id, ctx, rows_by_source, policy.billing.rules.batch_size
+            s,
+            psa_project_id,
+            ctx,
+            rows_by_source,
+            policy.billing.rules.batch_size,
+            f"{run_id}@{as_of.isoformat()}",
         )
         repo.set_item_status(s, dict(status))
         _raise_exceptions(s, ctx, priced.findings, items)
@@ -198,10 +206,11 @@ def _billable(lines: list[BillingLine]) -> Money | None:
 
 
 def _row(
-    line: BillingLine, ctx: ProjectContext, item: WorkItem, as_of: datetime, policy: Policy
+    line: BillingLine, ctx: ProjectContext, item: WorkItem, posting_date: date, policy: Policy
 ) -> dict[str, Any]:
     consultant = policy.billing.consultants.get(line.consultant_id or "")
-    memo = f"{line.kind.value} {line.source_id} v{line.version} {line.part.value}" + (
+    part = line.part.value
+    memo = f"{line.kind.value} {line.source_id} v{line.version} {part}" + (
         f" — {line.note}" if line.note else ""
     )
     erp = ErpBillingLine(
@@ -214,7 +223,7 @@ def _row(
         subsidiary_id=ctx.subsidiary_id,
         employee=consultant.erp_employee_id if consultant else None,
         work_date=line.work_date,
-        posting_date=as_of.date(),
+        posting_date=posting_date,
         period=line.period,
         hours=line.hours,
         rate=line.rate.amount if line.rate else None,
@@ -228,20 +237,18 @@ def _row(
     return _line_row(erp, item, line.legal_entity, "post")
 
 
-def _reversal(old: BillingLineRow, item: WorkItem, as_of: datetime) -> dict[str, Any]:
-    prior = ErpBillingLine.model_validate(old.body["erp"])
+def _reversal(old: ErpBillingLine, entity: str, item: WorkItem, as_of: datetime) -> dict[str, Any]:
     key = f"{old.key}:reverse:v{item.version}"
-    erp = prior.model_copy(
-        update={
-            "key": key,
-            "external_id": external_id(key),
-            "action": "reverse",
-            "reverses": prior.key,
-            "posting_date": as_of.date(),
-            "memo": f"reversal of {prior.key} (superseded by version {item.version})",
-        }
+    erp = replace(
+        old,
+        key=key,
+        external_id=external_id(key),
+        action="reverse",
+        reverses=old.key,
+        posting_date=as_of.date(),
+        memo=f"reversal of {old.key} (superseded by version {item.version})",
     )
-    return _line_row(erp, item, old.legal_entity, "reverse")
+    return _line_row(erp, item, entity, "reverse")
 
 
 def _line_row(erp: ErpBillingLine, item: WorkItem, entity: str, action: str) -> dict[str, Any]:
@@ -258,23 +265,8 @@ def _line_row(erp: ErpBillingLine, item: WorkItem, entity: str, action: str) -> 
         "status": "planned",
         "approved_at": item.approved_at,
         "posting_date": erp.posting_date,
-        "body": {"erp": erp.model_dump(mode="json")},
+        "body": {"erp": erp.to_json()},
     }
-
-
-def _posted_lines(session: Any, keys: list[str]) -> dict[str, list[BillingLineRow]]:
-    found: dict[str, list[BillingLineRow]] = defaultdict(list)
-    for i in range(0, len(keys), 500):
-        rows = session.scalars(
-            select(BillingLineRow).where(
-                BillingLineRow.source_key.in_(keys[i : i + 500]),
-                BillingLineRow.status == "posted",
-                BillingLineRow.action == "post",
-            )
-        )
-        for row in rows:
-            found[row.source_key].append(row)
-    return found
 
 
 def _store_batches(
@@ -283,26 +275,33 @@ def _store_batches(
     ctx: ProjectContext,
     rows_by_source: dict[str, list[dict[str, Any]]],
     size: int,
+    run: str,
 ) -> list[str]:
-    """Chunk lines into batches of at most ``size``, never splitting one source's lines."""
+    """Chunk lines into batches of at most ``size``, never splitting one source's lines.
+
+    The batch id hashes its line keys and the run (id and as-of instant): a replayed plan step
+    finds its batches again, while a later run re-sending lines the ERP once refused forms a
+    new one.
+    """
     batches: list[list[dict[str, Any]]] = [[]]
     for rows in rows_by_source.values():
         if batches[-1] and len(batches[-1]) + len(rows) > size:
             batches.append([])
         batches[-1].extend(rows)
-    ids = []
+    by_id: dict[str, list[dict[str, Any]]] = {}
     for rows in batches:
         if not rows:
             continue
         digest = hashlib.sha1(
-            "|".join(sorted(r["key"] for r in rows)).encode(), usedforsecurity=False
+            ("|".join(sorted(r["key"] for r in rows)) + f"#{run}").encode(),
+            usedforsecurity=False,
         ).hexdigest()[:20]
         batch_id = f"ttb-{digest}"
         for r in rows:
             r["batch_id"] = batch_id
-        repo.add_batch(session, batch_id, project_id, ctx.billing.legal_entity, rows)
-        ids.append(batch_id)
-    return ids
+        by_id[batch_id] = rows
+    repo.add_batches(session, project_id, ctx.billing.legal_entity, by_id)
+    return list(by_id)
 
 
 def _unknown_project(
@@ -388,112 +387,3 @@ def _resolve_stale(session: Any, project: str, current: set[str]) -> None:
     for row in stale:
         if row.reason_code not in current and row.reason_code != "erp.rejected":
             row.status, row.resolved_at = "resolved", repos.utcnow()
-
-
-# --- posting -----------------------------------------------------------------------------------
-
-
-def post_batch(
-    c: Container, port: ErpBillingPort, batch_id: str, retry: RetryPolicy
-) -> dict[str, Any]:
-    """Send one batch to the ERP and record the outcome; a posted batch is a no-op."""
-    with c.db.session() as s:
-        rows = [r for r in repo.batch_lines(s, batch_id) if r.status == "planned"]
-        lines = [ErpBillingLine.model_validate(r.body["erp"]) for r in rows]
-    if not lines:
-        return {"batch_id": batch_id, "posted": 0, "rejected": 0}
-    results = {r.key: r for r in call_with_retry(lambda: port.post_billing_lines(lines), retry)}
-    return _record(c, batch_id, results)
-
-
-def _record(c: Container, batch_id: str, results: dict[str, Any]) -> dict[str, Any]:
-    now = repos.utcnow()
-    with c.db.session() as s:
-        rows = [r for r in repo.batch_lines(s, batch_id) if r.status == "planned"]
-        outcome_rows: list[dict[str, Any]] = []
-        by_source: dict[str, list[repo.LineRow]] = defaultdict(list)
-        posted_keys: set[str] = set()
-        for row in rows:
-            res = results.get(row.key)
-            ok = bool(res and res.ok)
-            if ok:
-                posted_keys.add(row.key)
-            outcome_rows.append(
-                {
-                    "key": row.key,
-                    "status": "posted" if ok else "rejected",
-                    "erp_id": res.erp_id if res else None,
-                    "posted_at": now if ok else None,
-                    "error": None if ok else (res.error if res else "no result from the ERP"),
-                }
-            )
-            by_source[row.source_key].append(row)
-        repo.record_line_results(s, outcome_rows)
-        states = repo.load_states(s, list(by_source))
-        entries: list[LedgerEntry] = []
-        new_states: dict[str, SourceLine] = {}
-        done: list[tuple[str, str]] = []
-        failed: list[tuple[str, str]] = []
-        for key, source_rows in by_source.items():
-            kind, source_id = key.split(":", 1)
-            if any(r.key not in posted_keys for r in source_rows):
-                failed.append((kind, source_id))
-                continue
-            posts = [r for r in source_rows if r.action == "post"]
-            amount = _posted_billable(posts) if posts else None
-            reference = results[posts[0].key].erp_id if posts else None
-            outcome = post(
-                states.get(key, SourceLine(key)),
-                source_rows[0].version,
-                amount,
-                reference=reference,
-            )
-            entries.extend(outcome.entries)
-            new_states[key] = outcome.line
-            done.append((kind, source_id))
-        repo.apply_ledger(s, entries, new_states)
-        repo.set_item_status(s, {"done": done, "error": failed})
-        batch = s.get(BillingBatch, batch_id)
-        if batch is not None:
-            batch.status, batch.posted_at = ("posted" if not failed else "partial"), now
-        if failed:
-            bad = [
-                (r, o["error"])
-                for r, o in zip(rows, outcome_rows, strict=True)
-                if o["status"] == "rejected"
-            ]
-            _rejected_exception(s, batch_id, bad)
-    return {"batch_id": batch_id, "posted": len(rows) - len(failed), "rejected": len(failed)}
-
-
-def _posted_billable(rows: list[repo.LineRow]) -> Money:
-    total = Money.zero(rows[0].currency)
-    for r in rows:
-        if r.body["erp"]["billable"]:
-            total = total + Money.of(r.amount, r.currency)
-    return total
-
-
-def _rejected_exception(
-    session: Any, batch_id: str, bad: list[tuple[repo.LineRow, str | None]]
-) -> None:
-    first = bad[0][0]
-    total = sum((r.amount for r, _ in bad if r.currency == first.currency), Decimal(0))
-    repos.raise_exception(
-        session,
-        flow=FLOW,
-        kind="business",
-        correlation_id=f"psa-project:{first.project_id}",
-        source_system="netsuite",
-        source_record=f"batch:{batch_id}",
-        reason_code="erp.rejected",
-        reason=f"{Money.of(total, first.currency)} of approved work refused by the ERP: "
-        f"{bad[0][1]}",
-        amount=Money.of(total, first.currency),
-        legal_entity=first.legal_entity,
-        findings=[
-            {"code": "erp.rejected", "record": r.source_key, "message": error, "line": r.key}
-            for r, error in bad[:500]
-        ],
-        trigger={"flow": FLOW, "input": {"project_id": first.project_id}},
-    )

@@ -178,10 +178,9 @@ def _number(value: str | None) -> Decimal | None:
 _day = date.fromisoformat
 
 
-class ErpPostResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ErpPostResult:
     """The ERP's answer for one line: its record id, or why it was refused."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: str
     ok: bool

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from pshub.flows import deal_to_project
+from dbos import SetWorkflowID
+
+from pshub.flows import deal_to_project, time_to_bill
 
 
 def restart(trigger: dict[str, Any], attempt: int) -> str:
@@ -13,4 +16,21 @@ def restart(trigger: dict[str, Any], attempt: int) -> str:
     if flow == deal_to_project.FLOW:
         inp = deal_to_project.ProvisionDealInput.model_validate(trigger["input"])
         return deal_to_project.start(inp.model_copy(update={"attempt": attempt}))
+    if flow == time_to_bill.FLOW:  # a project's billing: run billing for that project now
+        project = str(trigger["input"]["project_id"])
+        now = datetime.now(UTC)
+        return time_to_bill.start(
+            time_to_bill.BillingRunInput(
+                run_id=f"retry-{project}-a{attempt}-{now:%Y%m%dT%H%M%S%f}",
+                as_of=now,
+                projects=(project,),
+                wait=False,
+            )
+        )
+    if flow == time_to_bill.POST_FLOW:  # dead-lettered batches: send them again
+        batches = time_to_bill.PostBatchesInput.model_validate(trigger["input"])
+        workflow_id = f"{time_to_bill.POST_FLOW}:{batches.batch_ids[0]}:retry{attempt}"
+        with SetWorkflowID(workflow_id):
+            time_to_bill.post_queue().enqueue(time_to_bill.time_to_bill_post, batches)
+        return workflow_id
     raise ValueError(f"trigger.flow: unknown flow {flow!r}")

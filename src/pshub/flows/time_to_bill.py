@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, Queue, SetWorkflowID, WorkflowHandle
 from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import container
-from pshub.flows import billing_plan
+from pshub.flows import billing_plan, billing_post
 from pshub.flows.durable import DeadLetter, patiently, step_retry
 from pshub.store import billing as repo
 from pshub.store import repos
@@ -66,13 +66,14 @@ def start(inp: BillingRunInput) -> str:
 
 @DBOS.workflow(name=FLOW)
 def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
+    record_run(inp, "running", None)
     per_workflow, leftovers = run_settings()
     projects = list(inp.projects) if inp.projects is not None else pending_projects()
     handles = []
     waiting: list[str] = list(leftovers)  # batches a crashed earlier run planned but never sent
     totals = {"projects": len(projects), "lines": 0, "held": 0, "errors": 0, "batches": 0}
     for project in projects:
-        planned = plan(project, inp.as_of)
+        planned = plan(project, inp.as_of, inp.run_id)
         for key in ("lines", "held", "errors"):
             totals[key] += planned[key]
         waiting.extend(planned["batch_ids"])
@@ -87,6 +88,8 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
         totals["posted"] = sum(r["posted"] for r in results)
         totals["rejected"] = sum(r["rejected"] for r in results)
         totals["dead_letters"] = sum(r.get("dead_letters", 0) for r in results)
+    failed = totals.get("rejected", 0) or totals.get("dead_letters", 0) or totals["errors"]
+    record_run(inp, "exception" if failed else "completed", totals)
     return totals
 
 
@@ -97,11 +100,17 @@ def _enqueue_posts(
         run_id=inp.run_id, batch_ids=tuple(batch_ids), patience_seconds=inp.patience_seconds
     )
     workflow_id = f"{POST_FLOW}:{batch_ids[0]}:{len(batch_ids)}"
-    queue = DBOS.retrieve_queue(POST_QUEUE)
-    assert queue is not None
+    queue = post_queue()
     with SetWorkflowID(workflow_id):
         handle = queue.enqueue(time_to_bill_post, child)
     return handle, batch_ids
+
+
+def post_queue() -> Queue:
+    queue = DBOS.retrieve_queue(POST_QUEUE)
+    if queue is None:
+        raise RuntimeError(f"queue {POST_QUEUE} is not registered; call bootstrap.launch()")
+    return queue
 
 
 @DBOS.workflow(name=POST_FLOW)
@@ -133,14 +142,43 @@ def run_settings() -> tuple[int, list[str]]:
 
 
 @DBOS.step()
+def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None) -> None:
+    """The run as a flow run (throughput, failures and latency by workflow, in the console)."""
+    with container().db.session() as s:
+        if status == "running":
+            repos.start_run(
+                s,
+                workflow_id=inp.workflow_id,
+                flow=FLOW,
+                correlation_id=f"billing-run:{inp.run_id}",
+                inbox_id=None,
+                attempt=1,
+            )
+            repos.audit(
+                s,
+                action="billing.run.started",
+                correlation_id=f"billing-run:{inp.run_id}",
+                as_of=inp.as_of.isoformat(),
+            )
+        else:
+            repos.finish_run(s, inp.workflow_id, status, totals)
+            repos.audit(
+                s,
+                action=f"billing.run.{status}",
+                correlation_id=f"billing-run:{inp.run_id}",
+                **(totals or {}),
+            )
+
+
+@DBOS.step()
 def pending_projects() -> list[str]:
     with container().db.session() as s:
         return sorted(repo.pending_projects(s))
 
 
 @DBOS.step()
-def plan(project_id: str, as_of: datetime) -> dict[str, Any]:
-    result = billing_plan.plan_project(container(), project_id, as_of)
+def plan(project_id: str, as_of: datetime, run_id: str = "") -> dict[str, Any]:
+    result = billing_plan.plan_project(container(), project_id, as_of, run_id)
     return {
         "batch_ids": result.batch_ids,
         "lines": result.lines,
@@ -152,7 +190,7 @@ def plan(project_id: str, as_of: datetime) -> dict[str, Any]:
 @DBOS.step()
 def post_one(batch_id: str) -> dict[str, Any]:
     c = container()
-    return billing_plan.post_batch(c, c.erp_billing, batch_id, step_retry())
+    return billing_post.post_batch(c, c.erp_billing, batch_id, step_retry())
 
 
 @DBOS.step()

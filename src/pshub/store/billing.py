@@ -5,19 +5,21 @@ Written for month-end volumes: bulk statements, chunked IN lists, one commit per
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pshub.domain.billing import WorkItem
 from pshub.domain.ledger import Action, LedgerEntry, LineState, SourceLine
 from pshub.domain.money import Money
+from pshub.flows.ports import ErpBillingLine
 from pshub.store.repos import utcnow
 from pshub.store.tables import (
     BillingBatch,
@@ -105,10 +107,12 @@ def upsert_work_items(session: Session, items: Sequence[WorkItem]) -> int:
 
 
 def pending_projects(session: Session) -> list[str]:
+    """Projects with work to (re)consider: pending, held, or in error (a fixed mapping, a
+    lifted hold or a repaired ERP setting lets it through on the next run)."""
     return list(
         session.scalars(
             select(WorkItemRow.project_id)
-            .where(WorkItemRow.status.in_(("pending", "held")))
+            .where(WorkItemRow.status.in_(("pending", "held", "error")))
             .distinct()
         )
     )
@@ -117,12 +121,13 @@ def pending_projects(session: Session) -> list[str]:
 def work_items_for(
     session: Session, project_id: str, statuses: tuple[str, ...] = ("pending", "held")
 ) -> list[WorkItem]:
+    # The stored JSON as text, parsed and validated in one pass by pydantic-core.
     rows = session.scalars(
-        select(WorkItemRow.body).where(
+        select(cast(WorkItemRow.body, Text)).where(
             WorkItemRow.project_id == project_id, WorkItemRow.status.in_(statuses)
         )
     )
-    return [WorkItem.model_validate(body) for body in rows]
+    return [WorkItem.model_validate_json(body) for body in rows]
 
 
 def set_item_status(session: Session, kind_ids: dict[str, list[tuple[str, str]]]) -> None:
@@ -224,7 +229,15 @@ def closed_periods(session: Session) -> set[tuple[str, str]]:
 
 
 def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
+    return load_states_and_seqs(session, keys)[0]
+
+
+def load_states_and_seqs(
+    session: Session, keys: Sequence[str]
+) -> tuple[dict[str, SourceLine], dict[str, int]]:
+    """The lines' states and how many ledger entries each has (the next entry's seq - 1)."""
     states: dict[str, SourceLine] = {}
+    seqs: dict[str, int] = {}
     t = BillingState.__table__.c
     cols = (
         t.source_key,
@@ -234,9 +247,10 @@ def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
         t.net_invoiced,
         t.currency,
         t.highest_version,
+        t.entries,
     )
     for chunk in _chunks(list(keys)):
-        for key, state, version, amount, net, cur, highest in session.execute(
+        for key, state, version, amount, net, cur, highest, entries in session.execute(
             select(*cols).where(t.source_key.in_(chunk))
         ):
             states[key] = SourceLine(
@@ -247,29 +261,37 @@ def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
                 net_invoiced=None if net is None or cur is None else Money.of(net, cur),
                 highest_version=highest,
             )
-    return states
+            seqs[key] = entries
+    return states, seqs
 
 
 def apply_ledger(
-    session: Session, entries: Sequence[LedgerEntry], lines: dict[str, SourceLine]
+    session: Session,
+    entries: Sequence[LedgerEntry],
+    lines: dict[str, SourceLine],
+    seqs: dict[str, int] | None = None,
 ) -> None:
     """Append ledger entries and store the new states, in the caller's transaction.
 
-    A (source, seq) unique constraint makes a concurrent second writer fail rather than
-    double-book. Statements run as executemany (compiled once, cached).
+    ``seqs``: entries per line as read in this transaction (:func:`load_states_and_seqs`),
+    else read here. A (source, seq) unique constraint makes a concurrent second writer fail
+    rather than double-book. Statements run as executemany (compiled once, cached).
     """
     if not entries:
         return
     keys = sorted({e.key for e in entries})
     t = BillingState.__table__.c
-    seqs: dict[str, int] = {}
-    for chunk in _chunks(keys):
-        seqs.update(
-            (key, n)
-            for key, n in session.execute(
-                select(t.source_key, t.entries).where(t.source_key.in_(chunk))
+    if seqs is None:
+        seqs = {}
+        for chunk in _chunks(keys):
+            seqs.update(
+                (key, n)
+                for key, n in session.execute(
+                    select(t.source_key, t.entries).where(t.source_key.in_(chunk))
+                )
             )
-        )
+    else:
+        seqs = dict(seqs)
     now = utcnow()
     rows = []
     for e in entries:
@@ -353,20 +375,75 @@ def add_batch(
     session: Session, batch_id: str, project_id: str, legal_entity: str, lines: list[dict[str, Any]]
 ) -> bool:
     """Store a planned batch and its lines; a batch id seen before is a no-op (replay)."""
-    if session.get(BillingBatch, batch_id) is not None:
-        return False
-    session.add(
-        BillingBatch(
-            batch_id=batch_id,
-            project_id=project_id,
-            legal_entity=legal_entity,
-            status="planned",
-            line_count=len(lines),
-            created_at=utcnow(),
+    return bool(add_batches(session, project_id, legal_entity, {batch_id: lines}))
+
+
+def add_batches(
+    session: Session, project_id: str, legal_entity: str, batches: dict[str, list[dict[str, Any]]]
+) -> list[str]:
+    """Store planned batches and their lines in bulk; batch ids seen before are skipped
+    (replay). Returns the ids stored now."""
+    ids = list(batches)
+    seen: set[str] = set()
+    for chunk in _chunks(ids):
+        seen.update(
+            session.scalars(select(BillingBatch.batch_id).where(BillingBatch.batch_id.in_(chunk)))
         )
+    new = [i for i in ids if i not in seen]
+    if not new:
+        return []
+    now = utcnow()
+    session.execute(
+        insert(_table(BillingBatch)),
+        [
+            {
+                "batch_id": i,
+                "project_id": project_id,
+                "legal_entity": legal_entity,
+                "status": "planned",
+                "line_count": len(batches[i]),
+                "workflow_id": None,
+                "created_at": now,
+                "posted_at": None,
+            }
+            for i in new
+        ],
     )
-    session.execute(insert(_table(BillingLineRow)), lines)
-    return True
+    # A line the ERP once refused comes back with the same key (its external id): re-plan that
+    # row; a posted or still-planned row is never overwritten.
+    lines = _table(BillingLineRow)
+    stmt = _insert(session, lines)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            c: stmt.excluded[c]
+            for c in (
+                "batch_id",
+                "status",
+                "erp_id",
+                "error",
+                "posted_at",
+                "posting_date",
+                "approved_at",
+                "amount",
+                "currency",
+                "period",
+                "body",
+            )
+        },
+        where=lines.c.status == "rejected",
+    )
+    session.execute(stmt, [_replannable(r) for i in new for r in batches[i]])
+    return new
+
+
+def _replannable(row: dict[str, Any]) -> dict[str, Any]:
+    return {"erp_id": None, "error": None, "posted_at": None, **row}
+
+
+def set_batch_status(session: Session, batch_id: str, status: str, at: datetime) -> None:
+    t = _table(BillingBatch)
+    session.execute(update(t).where(t.c.batch_id == batch_id).values(status=status, posted_at=at))
 
 
 def planned_sources(session: Session, project_id: str) -> set[str]:
@@ -415,6 +492,58 @@ def batch_lines(session: Session, batch_id: str) -> list[LineRow]:
         .order_by(t.key)
     )
     return [LineRow(**row._mapping) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedLine:
+    """A line waiting for the ERP, with the ERP line it sends (posting's hot path)."""
+
+    key: str
+    source_key: str
+    version: int
+    project_id: str
+    legal_entity: str
+    erp: ErpBillingLine
+
+
+def planned_lines(session: Session, batch_id: str) -> list[PlannedLine]:
+    """The batch's lines still waiting for the ERP, in key order."""
+    t = BillingLineRow.__table__.c
+    rows = session.execute(
+        select(t.key, t.source_key, t.version, t.project_id, t.legal_entity, cast(t.body, Text))
+        .where(t.batch_id == batch_id, t.status == "planned")
+        .order_by(t.key)
+    )
+    return [
+        PlannedLine(key, source, version, project, entity, _erp_line(body))
+        for key, source, version, project, entity, body in rows
+    ]
+
+
+def still_planned(session: Session, batch_id: str) -> set[str]:
+    t = BillingLineRow.__table__.c
+    return set(session.scalars(select(t.key).where(t.batch_id == batch_id, t.status == "planned")))
+
+
+def posted_lines(
+    session: Session, source_keys: Sequence[str]
+) -> dict[str, list[tuple[ErpBillingLine, str]]]:
+    """The live postings (ERP line, legal entity) of each source, for reversals."""
+    t = BillingLineRow.__table__.c
+    found: dict[str, list[tuple[ErpBillingLine, str]]] = {}
+    for chunk in _chunks(list(source_keys)):
+        rows = session.execute(
+            select(t.source_key, t.legal_entity, cast(t.body, Text))
+            .where(t.source_key.in_(chunk), t.status == "posted", t.action == "post")
+            .order_by(t.key)
+        )
+        for source, entity, body in rows:
+            found.setdefault(source, []).append((_erp_line(body), entity))
+    return found
+
+
+def _erp_line(body: str) -> ErpBillingLine:
+    return ErpBillingLine.from_json(json.loads(body)["erp"])
 
 
 def record_line_results(session: Session, results: Sequence[dict[str, Any]]) -> None:

@@ -62,7 +62,8 @@ class BulkWriter:
         batch_size: int,
         workers: int,
         policy: RetryPolicy,
-        poll_interval: float = 0.01,
+        poll_interval: float = 0.005,
+        max_poll_interval: float = 0.1,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size: between 1 and {MAX_BATCH}")
@@ -71,6 +72,7 @@ class BulkWriter:
         self.workers = workers
         self._policy = policy
         self._poll = poll_interval
+        self._max_poll = max_poll_interval
 
     def upsert(self, record_type: str, items: list[Item]) -> list[PostResult]:
         """One PostResult per item, in the order given."""
@@ -110,6 +112,9 @@ class BulkWriter:
         return response.headers["Location"]
 
     def _wait(self, location: str) -> list[NsTask]:
+        """Read the job's tasks right away (a batch usually completes while the first read is
+        in flight), then again after a short, growing pause: every read is a request that
+        counts against the account's concurrency, so a slow job is not polled hard."""
         wait = self._poll
         while True:
             page = NsTaskPage.model_validate(
@@ -128,7 +133,7 @@ class BulkWriter:
             if all(task.completed for task in page.items):
                 return sorted(page.items, key=lambda t: int(t.id) if t.id.isdigit() else 0)
             time.sleep(wait)
-            wait = min(wait * 2, 1.0)
+            wait = min(wait * 2, self._max_poll)
 
 
 def _already_submitted(response: httpx.Response) -> bool:
