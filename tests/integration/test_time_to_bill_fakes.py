@@ -223,3 +223,27 @@ def test_time_over_the_contract_value_posts_as_non_billable_overage(billing_hub)
     overage = [ln for ln in billing.postings.values() if not ln.billable]
     assert billable == Decimal("500000.00")
     assert [(ln.key.split(":")[1], ln.hours) for ln in overage] == [("big2", Decimal("142.86"))]
+
+
+def test_a_new_version_with_the_same_billing_content_changes_nothing_in_the_erp(billing_hub):
+    c, billing, project = billing_hub
+    ingest(c, [entry("same", "5", project=project)])
+    run(c, "r1")
+    before = dict(billing.postings)
+    # A timesheet approval re-versions the entry; its hours, rate and period are unchanged.
+    ingest(c, [entry("same", "5", project=project, version=7, notes="re-approved")])
+    assert run(c, "r2")["lines"] == 0
+    assert billing.postings == before
+    ingest(c, [entry("same", "5", project=project, version=6)])  # an older delivery, late
+    assert run(c, "r3")["lines"] == 0
+
+
+def test_each_edit_reverses_only_the_live_posting(billing_hub) -> None:
+    c, billing, project = billing_hub
+    for version, hours in ((1, "8"), (2, "6"), (3, "7")):
+        ingest(c, [entry("e", hours, project=project, version=version)])
+        run(c, f"r{version}")
+    actions = sorted((ln.key.split(":")[2], ln.action) for ln in billing.postings.values())
+    assert actions == [("v1", "post"), ("v1", "reverse"), ("v2", "post"), ("v2", "reverse"),
+                       ("v3", "post")]
+    assert live(billing) == {"e": Decimal("7")}

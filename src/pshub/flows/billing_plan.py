@@ -137,6 +137,7 @@ def plan_project(
     held = {i.key for i in priced.held}
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
     status: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    unchanged: list[tuple[str, int]] = []
     posting_date = as_of.date()
     for item in items:
         ident = (item.kind.value, item.source_id)
@@ -148,18 +149,25 @@ def plan_project(
             continue
         lines = by_source.get(item.key, []) if item.approved else []
         amount = _billable(lines) if item.approved else None
-        outcome = post(states.get(item.key, SourceLine(item.key)), item.version, amount)
+        state = states.get(item.key, SourceLine(item.key))
+        outcome = post(state, item.version, amount)
         if not outcome.entries:
             status["done"].append(ident)
+            continue
+        live = _live(posted.get(item.key, []), state.version)
+        new_rows = [_row(line, ctx, item, posting_date, policy) for line in lines]
+        if len(outcome.entries) == 2 and _same_billing(live, new_rows):
+            # A new version with the same billing content (e.g. a timesheet approval that
+            # re-versions every entry of the submission): nothing to reverse or re-post.
+            status["done"].append(ident)
+            unchanged.append((item.key, item.version))
             continue
         rows = []
         for entry in outcome.entries:
             if entry.action is Action.REVERSE:
-                rows += [
-                    _reversal(old, entity, item, as_of) for old, entity in posted.get(item.key, [])
-                ]
+                rows += [_reversal(old, entity, item, as_of) for old, entity in live]
             else:
-                rows += [_row(line, ctx, item, posting_date, policy) for line in lines]
+                rows += new_rows
         # No "planned" status write: the batch's lines are the durable record of planned work
         # (a source with lines waiting is not planned again); posting sets done or error.
         rows_by_source[item.key] = rows
@@ -173,6 +181,7 @@ def plan_project(
             f"{run_id}@{as_of.isoformat()}",
         )
         repo.set_item_status(s, dict(status))
+        repo.note_versions(s, unchanged)
         _raise_exceptions(s, ctx, priced.findings, items)
     result.lines = sum(len(r) for r in rows_by_source.values())
     result.held, result.errors = len(status["held"]), len(status["error"])
@@ -184,6 +193,47 @@ def _with_entry_hold(item: WorkItem, holds: dict[tuple[str, str], str]) -> WorkI
     return (
         item if reason is None else item.model_copy(update={"on_hold": True, "hold_reason": reason})
     )
+
+
+_SAME = (
+    "kind",
+    "customer_id",
+    "job_id",
+    "employee",
+    "work_date",
+    "period",
+    "hours",
+    "rate",
+    "amount",
+    "cost",
+    "currency",
+    "billable",
+    "tax_code",
+)
+
+
+def _live(
+    posted: list[tuple[ErpBillingLine, str]], version: int | None
+) -> list[tuple[ErpBillingLine, str]]:
+    """The ERP lines of the live posting only (older versions were reversed already)."""
+    marker = f":v{version}:"
+    return [(line, entity) for line, entity in posted if marker in line.key]
+
+
+def _same_billing(live: list[tuple[ErpBillingLine, str]], rows: list[dict[str, Any]]) -> bool:
+    """Whether the new version's lines bill exactly what the live posting bills."""
+    if not live or len(live) != len(rows):
+        return False
+
+    def part(key: str) -> str:
+        return key.rsplit(":", 1)[-1]
+
+    def fingerprint(body: dict[str, Any]) -> tuple[str, ...]:
+        return (part(str(body["key"])), *(str(body.get(f)) for f in _SAME))
+
+    old = sorted(fingerprint(line.to_json()) for line, _ in live)
+    new = sorted(fingerprint(r["body"]["erp"]) for r in rows)
+    return old == new
 
 
 def _with_role(item: WorkItem, policy: Policy) -> WorkItem:

@@ -228,6 +228,20 @@ def closed_periods(session: Session) -> set[tuple[str, str]]:
 # --- billing state and ledger ------------------------------------------------------------------
 
 
+def note_versions(session: Session, seen: Sequence[tuple[str, int]]) -> None:
+    """Record versions that changed nothing billable (no ledger entry): later, older
+    deliveries of them are recognised as stale."""
+    if not seen:
+        return
+    t = _table(BillingState)
+    session.execute(
+        update(t)
+        .where(t.c.source_key == bindparam("b_key"), t.c.highest_version < bindparam("b_version"))
+        .values(highest_version=bindparam("b_version")),
+        [{"b_key": key, "b_version": version} for key, version in seen],
+    )
+
+
 def load_states(session: Session, keys: Sequence[str]) -> dict[str, SourceLine]:
     return load_states_and_seqs(session, keys)[0]
 
