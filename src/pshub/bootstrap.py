@@ -28,6 +28,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     # ...and post in parallel: more workflows than the ERP allows requests, so its shared
     # concurrency budget is always full; the connector never exceeds it.
     "erp_postings": {"worker_concurrency": 10, "polling_interval_sec": 0.05},
+    # One forecast at a time: each snapshot's version follows the previous one.
+    "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
 }
 
 
@@ -138,6 +140,7 @@ def build(
 def launch(built: Container) -> None:
     """Start DBOS on the configured system database and register the flows' queues."""
     import pshub.flows.deal_to_project
+    import pshub.flows.forecast
     import pshub.flows.time_to_bill  # noqa: F401
 
     url = built.settings.resolved_dbos_url()

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pshub.forecast_cli import app as forecast_app
 from pshub.revenue_cli import app as revenue_app
 from pshub.settings import Settings
 
@@ -33,6 +34,7 @@ bench_app = typer.Typer(
     help="Benchmarks: figures printed (and --json), never asserted.", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(forecast_app, name="forecast", help="Revenue forecast: run, show, backtest, chart.")
 app.add_typer(revenue_app, name="revenue", help="Revenue recognition (ASC 606 / IFRS 15).")
 
 err = Console(stderr=True)
@@ -205,6 +207,7 @@ def sandbox_up(
     salesforce_port: int = 8701,
     kantata_port: int = 8702,
     netsuite_port: int = 8703,
+    anaplan_port: int = 8704,
     latency_ms: float = 0,
 ) -> None:
     """Start the three vendor sandboxes and print their base URLs as one JSON line."""
@@ -216,7 +219,12 @@ def sandbox_up(
         settings,
         notify_url=notify,
         latency_ms=latency_ms,
-        ports={"salesforce": salesforce_port, "kantata": kantata_port, "netsuite": netsuite_port},
+        ports={
+            "salesforce": salesforce_port,
+            "kantata": kantata_port,
+            "netsuite": netsuite_port,
+            "anaplan": anaplan_port,
+        },
     )
     print(json.dumps({"urls": boxes.urls, "ca_file": str(boxes.ca_file)}), flush=True)
     try:

@@ -147,10 +147,39 @@ def _month(
             if run is not None and run.result:
                 psa = run.result["system_ids"]["psa_project_id"]
                 projects.append((psa, opp.billing_model == "Time & Materials"))
-    month = simulate_month(stack, projects, firm.seed, on_day)
-    data = {"summary": month.summary(), "events": month.events}
+    forecasts: list[dict[str, Any]] = []
+
+    def snapshot(first_open_month: str) -> None:
+        # A forecast as of each simulated month end, for the backtest; the last is published.
+        from pshub.flows.forecast import forecast_history
+
+        last = first_open_month >= "2026-12"
+        forecasts.extend(forecast_history(stack, [first_open_month], publish=last))
+        month_events.append(
+            f"forecast snapshot as of {first_open_month}"
+            + (" published to Anaplan" if last else "")
+        )
+
+    month_events: list[str] = []
+    month = simulate_month(stack, projects, firm.seed, on_day, on_month_end=snapshot)
+    summary = month.summary()
+    summary["forecast"] = _forecast_summary(forecasts)
+    data = {"summary": summary, "events": month.events + month_events}
     marker.write_text(json.dumps(data, indent=1))
     return data
+
+
+def _forecast_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the demo's forecast runs produced (snapshot versions, what reached Anaplan)."""
+    last = results[-1] if results else {}
+    return {
+        "snapshots": len(results),
+        **{
+            k: last.get(k)
+            for k in ("version", "snapshot_id", "published", "rejected_rows", "movements")
+            if k in last
+        },
+    }
 
 
 def _wait(

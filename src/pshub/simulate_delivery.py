@@ -66,8 +66,10 @@ def simulate_month(
     projects: list[tuple[str, bool]],
     seed: int,
     on_day: Callable[[int, int], None] | None = None,
+    on_month_end: Callable[[str], None] | None = None,
 ) -> MonthResult:
-    """``projects``: (PSA project id, billable?) of the provisioned projects."""
+    """``projects``: (PSA project id, billable?) of the provisioned projects. ``on_month_end``
+    is called with the first open month when a simulated month closes (and at the end)."""
     rng = random.Random(seed * 7919 + 1)
     psa: Any = stack.container.psa
     result = MonthResult()
@@ -82,6 +84,8 @@ def simulate_month(
             day = START + timedelta(days=n)
             if on_day:
                 on_day(n, DAYS)
+            if on_month_end and n and day.day == 1:
+                on_month_end(f"{day:%Y-%m}")
             if day.weekday() >= 5:
                 continue
             _set_clock(clock, day, time(9, 0))
@@ -119,7 +123,11 @@ def simulate_month(
                 if unapprove_target:
                     psa.unapprove([unapprove_target], "logged against the wrong project")
                     approved.discard(unapprove_target)
-                    result.events.append(f"{day}: entry {unapprove_target} un-approved")
+                    result.events.append(
+                        f"{day}: the timesheet holding posted entry {unapprove_target} was "
+                        "rejected (every entry on it is reversed; the one corrected is "
+                        "re-approved next week)"
+                    )
             if day == date(2026, 11, 25) and billable_projects:
                 entry = logged[day][0]
                 psa.approve([entry])
@@ -129,6 +137,9 @@ def simulate_month(
             _bill(stack, day, result)
             with stack.container.db.session() as s:
                 held_seen.update(_held_ids(s))
+    if on_month_end:
+        end = START + timedelta(days=DAYS)
+        on_month_end(f"{end.year + end.month // 12}-{end.month % 12 + 1:02d}")
     return _finish(stack, result, approved, held_seen)
 
 

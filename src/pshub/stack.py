@@ -33,6 +33,7 @@ class Sandboxes:
     salesforce: ThreadedServer
     kantata: ThreadedServer
     netsuite: ThreadedServer
+    anaplan: ThreadedServer
     states: list[SandboxState] = field(default_factory=list)
     ca_file: Path | None = None
 
@@ -42,6 +43,7 @@ class Sandboxes:
             "salesforce": self.salesforce.url,
             "kantata": self.kantata.url,
             "netsuite": self.netsuite.url,
+            "anaplan": self.anaplan.url,
         }
 
     def admin(self, vendor: str) -> httpx.Client:
@@ -52,7 +54,7 @@ class Sandboxes:
         return httpx.Client(base_url=self.urls[vendor], timeout=10, verify=verify)
 
     def stop(self) -> None:
-        for server in (self.salesforce, self.kantata, self.netsuite):
+        for server in (self.salesforce, self.kantata, self.netsuite, self.anaplan):
             server.stop()
         for state in self.states:
             state.close()
@@ -67,15 +69,21 @@ def start_sandboxes(
     latency_ms: float = 0,
 ) -> Sandboxes:
     """Start the Salesforce, Kantata and NetSuite sandboxes for ``settings``' credentials."""
+    from pshub.flows.forecast import AnaplanSettings
+    from pshub.sandboxes.anaplan.app import create_app as anaplan_app
     from pshub.sandboxes.kantata.app import create_app as kantata_app
     from pshub.sandboxes.netsuite.app import create_app as netsuite_app
     from pshub.sandboxes.salesforce.app import create_app as salesforce_app
+
+    fpa = AnaplanSettings()
 
     ports = ports or {}
     root = settings.data_dir / "sandboxes"
     root.mkdir(parents=True, exist_ok=True)
     tls = ensure_tls(settings.data_dir / "tls")
-    states = [SandboxState(root / f"{name}.sqlite") for name in ("sf", "kantata", "netsuite")]
+    states = [
+        SandboxState(root / f"{name}.sqlite") for name in ("sf", "kantata", "netsuite", "anaplan")
+    ]
     sf = salesforce_app(
         states[0],
         client_id=settings.salesforce_client_id,
@@ -112,10 +120,17 @@ def start_sandboxes(
         ),
         kantata=ThreadedServer(kt_app, port=ports.get("kantata"), name="kantata-sandbox"),
         netsuite=ThreadedServer(ns_app, port=ports.get("netsuite"), name="netsuite-sandbox"),
+        anaplan=ThreadedServer(
+            TraceMiddleware(
+                anaplan_app(states[3], users={fpa.username: fpa.password}, seed=seed), "anaplan"
+            ),
+            port=ports.get("anaplan"),
+            name="anaplan-sandbox",
+        ),
         states=states,
         ca_file=tls.ca,
     )
-    for server in (servers.salesforce, servers.kantata, servers.netsuite):
+    for server in (servers.salesforce, servers.kantata, servers.netsuite, servers.anaplan):
         server.start()
     if latency_ms:
         for vendor in servers.urls:
@@ -192,6 +207,10 @@ def start_stack(
     try:
         wired = hub_settings(settings, sandboxes)
         c = bootstrap.build(wired)
+        from pshub.flows.forecast import AnaplanSettings
+
+        url = sandboxes.anaplan.url
+        c.extras["anaplan_settings"] = AnaplanSettings(auth_url=url, api_url=url)
         bootstrap.launch(c)
         ingest.sweep_inbox(c)
         api = ThreadedServer(create_app(c), port=hub_port, name="pshub-api").start()

@@ -133,7 +133,7 @@ def _retry() -> RetryPolicy:
     return step_retry()
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.record_start")
 def record_start(inp: ProvisionDealInput) -> None:
     with container().db.session() as s:
         repos.start_run(
@@ -158,13 +158,13 @@ def record_start(inp: ProvisionDealInput) -> None:
         )
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.fetch_opportunity")
 def fetch_opportunity(source_id: str) -> Opportunity:
     crm = container().crm
     return call_with_retry(lambda: crm.get_opportunity(source_id), _retry())
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.fetch_account_chain")
 def fetch_account_chain(account: Account) -> dict[str, Account]:
     """The account and its parents as far as the CRM knows them (validation judges the chain)."""
     crm = container().crm
@@ -188,12 +188,12 @@ def _get_account(crm: CrmPort, source_id: str) -> Account:
     return call_with_retry(lambda: crm.get_account(source_id), _retry())
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.load_rules")
 def load_rules() -> ProvisioningRules:
     return container().policy().rules
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.upsert_customer")
 def upsert_customer(
     correlation_id: str, account: Account, entity: LegalEntity, parent_erp_id: str | None
 ) -> str:
@@ -234,7 +234,7 @@ def upsert_customer(
     return erp_id
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.upsert_project")
 def upsert_project(correlation_id: str, project: Project, customer_name: str) -> PsaProjectRef:
     c = container()
     ref = call_with_retry(lambda: c.psa.upsert_project(project, customer_name), _retry())
@@ -272,7 +272,7 @@ def upsert_project(correlation_id: str, project: Project, customer_name: str) ->
     return ref
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.upsert_job")
 def upsert_job(
     correlation_id: str, project: Project, customer_erp_id: str, entity: LegalEntity
 ) -> str:
@@ -300,7 +300,7 @@ def upsert_job(
     return job_id
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.write_back")
 def write_back(correlation_id: str, opportunity_id: str, ids: ProvisioningWriteBack) -> None:
     c = container()
     call_with_retry(lambda: c.crm.write_back_provisioning(opportunity_id, ids), _retry())
@@ -316,7 +316,7 @@ def write_back(correlation_id: str, opportunity_id: str, ids: ProvisioningWriteB
         )
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.record_findings")
 def record_findings(
     inp: ProvisionDealInput, opp: Opportunity, findings: list[Finding]
 ) -> dict[str, Any]:
@@ -360,7 +360,7 @@ def record_findings(
     }
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.record_failure")
 def record_failure(
     inp: ProvisionDealInput,
     opp: Opportunity | None,
@@ -407,7 +407,7 @@ def record_failure(
     }
 
 
-@DBOS.step()
+@DBOS.step(name="deal_to_project.record_completion")
 def record_completion(
     inp: ProvisionDealInput,
     opp: Opportunity,

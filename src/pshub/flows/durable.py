@@ -43,7 +43,7 @@ def patiently(
             delay = min(delay * 2, 30.0)
 
 
-@DBOS.step()
+@DBOS.step(name="durable.note_waiting")
 def note_waiting(correlation_id: str, step: str, error: str, delay: float) -> None:
     with container().db.session() as s:
         repos.audit(

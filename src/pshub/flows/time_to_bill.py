@@ -133,7 +133,7 @@ def time_to_bill_post(inp: PostBatchesInput) -> dict[str, Any]:
 # --- steps -------------------------------------------------------------------------------------
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.run_settings")
 def run_settings() -> tuple[int, list[str]]:
     c = container()
     with c.db.session() as s:
@@ -141,7 +141,7 @@ def run_settings() -> tuple[int, list[str]]:
     return c.policy().billing.rules.batches_per_workflow, leftovers
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.record_run")
 def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None) -> None:
     """The run as a flow run (throughput, failures and latency by workflow, in the console)."""
     with container().db.session() as s:
@@ -170,13 +170,13 @@ def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None)
             )
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.pending_projects")
 def pending_projects() -> list[str]:
     with container().db.session() as s:
         return sorted(repo.pending_projects(s))
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.plan")
 def plan(project_id: str, as_of: datetime, run_id: str = "") -> dict[str, Any]:
     result = billing_plan.plan_project(container(), project_id, as_of, run_id)
     return {
@@ -187,13 +187,13 @@ def plan(project_id: str, as_of: datetime, run_id: str = "") -> dict[str, Any]:
     }
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.post_one")
 def post_one(batch_id: str) -> dict[str, Any]:
     c = container()
     return billing_post.post_batch(c, c.erp_billing, batch_id, step_retry())
 
 
-@DBOS.step()
+@DBOS.step(name="time_to_bill.dead_letter")
 def dead_letter(run_id: str, batch_id: str, reason: str) -> None:
     c = container()
     with c.db.session() as s:

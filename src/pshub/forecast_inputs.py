@@ -1,0 +1,405 @@
+"""Gather the forecast's inputs from the hub: contracts, plan, pipeline, capacity, actuals.
+
+What each input comes from (and what stands in until the data is synced, docs/forecast.md):
+
+- **contracts**: the canonical ``contract`` records deal-to-project saved, with the milestones
+  of their ``project`` record (a milestone without a due date is due at the contract's end).
+- **recognised to date and actuals**: until the revenue close flow exists, revenue recognised
+  in a month is the billable time **posted to the ERP** for the contract's project in that
+  accounting period (time-to-bill's posted lines, reversals netted). Milestones count as
+  unrecognised (milestone invoicing is not synced yet).
+- **assignments**: Kantata resource assignments are not synced yet, so every open T&M contract
+  gets a planned placeholder assignment per role and month from ``forecast.yaml``
+  (``staffing_plan``), billed at the contract's rate card. Synced assignments replace it.
+- **percent complete plans**: straight-line from the contract's start month to its end month.
+- **pipeline**: the CRM's open opportunities (``IsClosed = false``), weighted by the stage
+  probabilities of ``forecast.yaml``.
+- **capacity**: each consultant of ``consultants.yaml`` with ``capacity.monthly_hours``.
+
+Posted data is filtered by the as-of month, so a forecast "as of" an earlier month sees only
+the actuals closed before it (history for the backtest).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pshub.domain.findings import Finding, Severity
+from pshub.domain.forecast import (
+    Actual,
+    Assignment,
+    Capacity,
+    ContractForecastInput,
+    ForecastInputs,
+    MilestonePlan,
+    OpenOpportunity,
+    PercentCompletePoint,
+    add_months,
+    month_index,
+    month_label,
+)
+from pshub.domain.money import Money
+from pshub.domain.sales import BillingModel
+from pshub.policy import Policy
+from pshub.policy.forecast import ForecastPolicy
+from pshub.store.tables import BillingLineRow, CanonicalRecord, CrossReference
+
+if TYPE_CHECKING:
+    from pshub.connectors.anaplan import AnaplanConnector
+    from pshub.flows.forecast import AnaplanSettings
+
+HOURS = Decimal("0.01")
+OPEN_OPPORTUNITIES_SOQL = (
+    "SELECT Id, Name, StageName, Amount, CurrencyIsoCode, CloseDate, Legal_Entity__c, "
+    "Service_Line__c, Start_Date__c, End_Date__c FROM Opportunity WHERE IsClosed = false "
+    "ORDER BY Id"
+)
+
+
+@dataclass
+class Gathered:
+    """The inputs of one run, with what gathering could not use (findings)."""
+
+    inputs: ForecastInputs
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class _Posted:
+    """Posted billable amounts of one contract's project: by (period, currency)."""
+
+    project_id: str
+    by_period: dict[tuple[str, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def gather(
+    session: Session,
+    policy: Policy,
+    rules: ForecastPolicy,
+    opportunities: Sequence[OpenOpportunity],
+    as_of_month: str,
+    horizon_months: int,
+) -> Gathered:
+    """Everything a run reads from the hub's store, for the months from ``as_of_month``."""
+    findings: list[Finding] = []
+    contracts, projects = _records(session)
+    posted = _posted(session, as_of_month, projects, findings)
+    built = [_contract(c, projects.get(c["id"]), posted.get(c["id"]), findings) for c in contracts]
+    usable = [c for c in built if c is not None]
+    months = [add_months(as_of_month, k) for k in range(horizon_months)]
+    cards = {str(c["id"]): str(c.get("rate_card") or "") for c in contracts}
+    inputs = ForecastInputs(
+        contracts=tuple(usable),
+        assignments=tuple(_planned(usable, cards, policy, rules, months, findings)),
+        opportunities=tuple(opportunities),
+        stage_probabilities=rules.probabilities(),
+        capacity=tuple(_capacity(policy, rules, months)),
+        actuals=tuple(_actuals(usable, posted)),
+    )
+    return Gathered(inputs=inputs, findings=findings)
+
+
+def gather_actuals(session: Session, before_month: str) -> list[Actual]:
+    """Recognised revenue (posted billable time) of every month before ``before_month``."""
+    findings: list[Finding] = []
+    contracts, projects = _records(session)
+    posted = _posted(session, before_month, projects, findings)
+    built = [_contract(c, projects.get(c["id"]), posted.get(c["id"]), findings) for c in contracts]
+    return _actuals([c for c in built if c is not None], posted)
+
+
+# --- the hub's records -------------------------------------------------------------------------
+
+
+def _records(session: Session) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Canonical contracts (by id) and each contract's project record."""
+    rows = session.execute(
+        select(CanonicalRecord.entity_type, CanonicalRecord.body)
+        .where(CanonicalRecord.entity_type.in_(("contract", "project")))
+        .order_by(CanonicalRecord.canonical_id)
+    )
+    contracts, projects = [], {}
+    for kind, body in rows:
+        if kind == "contract":
+            contracts.append(body)
+        else:
+            projects[str(body["contract_id"])] = body
+    return contracts, projects
+
+
+def _posted(
+    session: Session, before: str, projects: dict[str, dict[str, Any]], findings: list[Finding]
+) -> dict[str, _Posted]:
+    """Posted billable amounts per contract, for accounting periods before ``before``."""
+    psa_to_project = dict(
+        session.execute(
+            select(CrossReference.system_id, CrossReference.canonical_id).where(
+                CrossReference.entity_type == "project", CrossReference.system_type == "workspace"
+            )
+        ).all()
+    )
+    contract_of = {p["id"]: contract for contract, p in projects.items()}
+    t = BillingLineRow.__table__.c
+    rows = session.execute(
+        select(t.project_id, t.period, t.currency, t.action, t.amount).where(
+            t.status == "posted", t.period < before
+        )
+    )
+    out: dict[str, _Posted] = {}
+    for psa_project, period, currency, action, amount in rows:
+        contract = contract_of.get(psa_to_project.get(psa_project, ""))
+        if contract is None:
+            findings.append(_unmapped(psa_project))
+            continue
+        entry = out.setdefault(contract, _Posted(project_id=psa_project))
+        entry.by_period[(period, currency)] += -amount if action == "reverse" else amount
+    return out
+
+
+def _unmapped(psa_project: str) -> Finding:
+    return Finding(
+        code="actual_unmapped_project",
+        message=f"posted time of PSA project {psa_project} has no canonical contract; left out",
+        severity=Severity.WARNING,
+        record=psa_project,
+    )
+
+
+def _contract(
+    body: dict[str, Any],
+    project: dict[str, Any] | None,
+    posted: _Posted | None,
+    findings: list[Finding],
+) -> ContractForecastInput | None:
+    value = Money.model_validate(body["value"])
+    if not body.get("start_date") or not body.get("end_date"):
+        findings.append(
+            Finding(
+                code="contract_undated",
+                message=f"contract {body['id']}: no start or end date; not forecast",
+                severity=Severity.WARNING,
+                record=body["id"],
+                amount=value,
+            )
+        )
+        return None
+    start, end = date.fromisoformat(body["start_date"]), date.fromisoformat(body["end_date"])
+    model = BillingModel(body["billing_model"])
+    recognised = sum(
+        (
+            v
+            for (_, ccy), v in (posted.by_period.items() if posted else ())
+            if ccy == value.currency
+        ),
+        Decimal(0),
+    )
+    return ContractForecastInput(
+        id=body["id"],
+        version=int(body.get("version") or 1),
+        opportunity_id=body.get("opportunity_id"),
+        billing_model=model,
+        currency=value.currency,
+        legal_entity=body["legal_entity"],
+        service_line=body["service_line"],
+        value=value,
+        recognised_to_date=Money.of(min(max(recognised, Decimal(0)), value.amount), value.currency),
+        start_date=start,
+        end_date=end,
+        milestones=_milestones(project, end) if model is BillingModel.FIXED_FEE_MILESTONE else (),
+        percent_complete_plan=(
+            _straight_line(start, end) if model is BillingModel.PERCENT_COMPLETE else ()
+        ),
+    )
+
+
+def _milestones(project: dict[str, Any] | None, end: date) -> tuple[MilestonePlan, ...]:
+    """The project's billable milestones; invoicing is not synced yet, so none is recognised."""
+    return tuple(
+        MilestonePlan(
+            id=m["id"],
+            due_date=date.fromisoformat(m["due_date"]) if m.get("due_date") else end,
+            amount=Money.model_validate(m["amount"]),
+        )
+        for m in (project or {}).get("milestones", ())
+    )
+
+
+def _straight_line(start: date, end: date) -> tuple[PercentCompletePoint, ...]:
+    """Cumulative percent complete rising evenly to 100 % in the end month."""
+    first, last = month_index(start.isoformat()[:7]), month_index(end.isoformat()[:7])
+    n = last - first + 1
+    return tuple(
+        PercentCompletePoint(
+            month=month_label(first + k),
+            cumulative_percent=(Decimal(100) * (k + 1) / n).quantize(HOURS, ROUND_HALF_UP),
+        )
+        for k in range(n)
+    )
+
+
+def _planned(
+    contracts: Iterable[ContractForecastInput],
+    cards: dict[str, str],
+    policy: Policy,
+    rules: ForecastPolicy,
+    months: list[str],
+    findings: list[Finding],
+) -> list[Assignment]:
+    """Stand-in for PSA assignments: the staffing plan on every open T&M contract."""
+    plan = rules.staffing_plan
+    out: list[Assignment] = []
+    for c in contracts:
+        if c.billing_model is not BillingModel.TIME_AND_MATERIALS or c.remaining_value.is_zero():
+            continue
+        card = policy.rules.rate_cards.get(cards.get(c.id) or _rate_card(c, policy))
+        lo, hi = c.start_date.isoformat()[:7], c.end_date.isoformat()[:7]
+        for month in (m for m in months if lo <= m <= hi):
+            for role in plan.weekly_hours:
+                rate = card.rate_for(role.role, date.fromisoformat(f"{month}-01")) if card else None
+                if rate is None:
+                    findings.append(_no_rate(c, role.role, month))
+                    continue
+                hours = (role.hours * plan.weeks_per_month).quantize(HOURS, ROUND_HALF_UP)
+                out.append(
+                    Assignment(
+                        id=f"plan:{c.id}:{role.role}:{month}",
+                        contract_id=c.id,
+                        consultant=None,
+                        role=role.role,
+                        month=month,
+                        planned_hours=hours,
+                        bill_rate=rate,
+                    )
+                )
+    return out
+
+
+def _rate_card(contract: ContractForecastInput, policy: Policy) -> str:
+    """For a contract without a rate card: the first card in the contract's currency."""
+    for code, card in policy.rules.rate_cards.items():
+        if card.currency == contract.currency:
+            return code
+    return ""
+
+
+def _no_rate(contract: ContractForecastInput, role: str, month: str) -> Finding:
+    return Finding(
+        code="plan_no_rate",
+        message=f"contract {contract.id}: no {contract.currency} bill rate for {role} in {month}",
+        severity=Severity.WARNING,
+        record=contract.id,
+    )
+
+
+def _capacity(policy: Policy, rules: ForecastPolicy, months: list[str]) -> list[Capacity]:
+    hours = rules.capacity.monthly_hours
+    return [
+        Capacity(consultant=person.psa_user_id, role=person.role, month=m, available_hours=hours)
+        for person in policy.billing.consultants.values()
+        for m in months
+    ]
+
+
+def _actuals(
+    contracts: Sequence[ContractForecastInput], posted: dict[str, _Posted]
+) -> list[Actual]:
+    """One actual per contract and period: its posted billable time (reversals netted)."""
+    out: list[Actual] = []
+    for c in contracts:
+        entry = posted.get(c.id)
+        for (period, currency), amount in sorted(entry.by_period.items() if entry else ()):
+            if amount:
+                out.append(
+                    Actual(
+                        id=f"posted:{c.id}:{period}:{currency}",
+                        legal_entity=c.legal_entity,
+                        service_line=c.service_line,
+                        month=period,
+                        amount=Money.of(amount, currency),
+                        source_ids=(c.id, f"psa:{entry.project_id}" if entry else ""),
+                    )
+                )
+    return out
+
+
+# --- the CRM's open pipeline ---------------------------------------------------------------
+
+
+def open_opportunities(
+    crm: Any, rules: ForecastPolicy
+) -> tuple[list[OpenOpportunity], list[Finding]]:
+    """Open opportunities from the CRM (SOQL over the Salesforce connector's ``query``)."""
+    from pshub.connectors.salesforce.mapping import SYSTEM, id18, to_money
+    from pshub.domain.ids import canonical_id
+
+    out: list[OpenOpportunity] = []
+    findings: list[Finding] = []
+    for row in crm.query(OPEN_OPPORTUNITIES_SOQL):
+        source = id18(str(row["Id"]))
+        amount = to_money(row.get("Amount"), row.get("CurrencyIsoCode") or "USD")
+        entity, line = row.get("Legal_Entity__c"), row.get("Service_Line__c")
+        if not entity or not line:
+            findings.append(_unplaced_deal(source, amount))
+            continue
+        start, months = _deal_window(row, rules)
+        out.append(
+            OpenOpportunity(
+                id=canonical_id("opportunity", SYSTEM, source),
+                legal_entity=entity,
+                service_line=line,
+                stage=str(row["StageName"]),
+                amount=amount,
+                expected_start=start,
+                duration_months=months,
+            )
+        )
+    return out, findings
+
+
+def _deal_window(row: dict[str, Any], rules: ForecastPolicy) -> tuple[date, int]:
+    close = date.fromisoformat(str(row["CloseDate"]))
+    lag = timedelta(days=rules.pipeline.start_lag_days)
+    start = date.fromisoformat(row["Start_Date__c"]) if row.get("Start_Date__c") else close + lag
+    if not row.get("End_Date__c"):
+        return start, rules.pipeline.default_duration_months
+    end = date.fromisoformat(row["End_Date__c"])
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return start, max(months, 1)
+
+
+def _unplaced_deal(source: str, amount: Money) -> Finding:
+    return Finding(
+        code="pipeline_unmapped",
+        message=f"opportunity {source}: no legal entity or service line; not in the pipeline",
+        severity=Severity.WARNING,
+        record=source,
+        amount=amount,
+    )
+
+
+# --- FP&A --------------------------------------------------------------------------------------
+
+
+def build_anaplan(settings: AnaplanSettings) -> AnaplanConnector:
+    """The Anaplan connector for the configured model (the flow closes it after use)."""
+    from pshub.connectors.anaplan import AnaplanConnector
+
+    return AnaplanConnector(
+        settings.auth_url,
+        settings.api_url,
+        settings.username,
+        settings.password,
+        workspace_id=settings.workspace_id,
+        model_id=settings.model_id,
+        timeout=settings.timeout_seconds,
+        poll_interval=settings.poll_interval_seconds,
+        poll_max_interval=max(settings.poll_interval_seconds, 2.0),
+    )
