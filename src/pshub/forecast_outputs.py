@@ -5,8 +5,8 @@
   converted with ``fx_rates.yaml`` at the rate on the first day of the month; a cell with no
   rate is a finding and left out). Rows are labelled with the snapshot's label, so a second
   publish of the same snapshot rewrites the same cells.
-- :func:`export_files`: cells and lineage as CSV, and as Parquet when ``pyarrow`` is
-  importable (it is not a dependency of pshub).
+- :func:`export_files`: cells and lineage as CSV and as Parquet (``pyarrow``), for a
+  warehouse; amounts are exact decimals in both.
 - :func:`chart_svg` / :func:`chart_png`: actuals, backlog and weighted pipeline stacked by
   month for one currency (SVG written by hand; PNG needs ``matplotlib``).
 """
@@ -155,12 +155,10 @@ def _csv(columns: tuple[str, ...], records: list[tuple[str, ...]]) -> bytes:
 
 
 def _parquet(path: Path, columns: tuple[str, ...], records: list[tuple[str, ...]]) -> Path | None:
-    """Parquet with exact decimal amounts, or None when pyarrow is not installed."""
-    try:
-        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
+    """Parquet with exact decimal amounts (decimal128, never float)."""
+    import pyarrow as pa  # imported here: a second of start-up the other commands do not need
+    import pyarrow.parquet as pq
+
     amount = pa.decimal128(20, 4)
     arrays = []
     fields = []
