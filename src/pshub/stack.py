@@ -33,18 +33,20 @@ class Sandboxes:
     salesforce: ThreadedServer
     kantata: ThreadedServer
     netsuite: ThreadedServer
-    anaplan: ThreadedServer
+    anaplan: ThreadedServer | None = None  # FP&A; optional for callers that start only three
     states: list[SandboxState] = field(default_factory=list)
     ca_file: Path | None = None
 
     @property
     def urls(self) -> dict[str, str]:
-        return {
+        urls = {
             "salesforce": self.salesforce.url,
             "kantata": self.kantata.url,
             "netsuite": self.netsuite.url,
-            "anaplan": self.anaplan.url,
         }
+        if self.anaplan is not None:
+            urls["anaplan"] = self.anaplan.url
+        return urls
 
     def admin(self, vendor: str) -> httpx.Client:
         """An httpx client for a sandbox's /_sandbox admin API."""
@@ -55,7 +57,8 @@ class Sandboxes:
 
     def stop(self) -> None:
         for server in (self.salesforce, self.kantata, self.netsuite, self.anaplan):
-            server.stop()
+            if server is not None:
+                server.stop()
         for state in self.states:
             state.close()
 
@@ -131,7 +134,8 @@ def start_sandboxes(
         ca_file=tls.ca,
     )
     for server in (servers.salesforce, servers.kantata, servers.netsuite, servers.anaplan):
-        server.start()
+        if server is not None:
+            server.start()
     if latency_ms:
         for vendor in servers.urls:
             with servers.admin(vendor) as admin:
@@ -209,8 +213,9 @@ def start_stack(
         c = bootstrap.build(wired)
         from pshub.flows.forecast import AnaplanSettings
 
-        url = sandboxes.anaplan.url
-        c.extras["anaplan_settings"] = AnaplanSettings(auth_url=url, api_url=url)
+        if sandboxes.anaplan is not None:
+            url = sandboxes.anaplan.url
+            c.extras["anaplan_settings"] = AnaplanSettings(auth_url=url, api_url=url)
         bootstrap.launch(c)
         ingest.sweep_inbox(c)
         api = ThreadedServer(create_app(c), port=hub_port, name="pshub-api").start()

@@ -29,12 +29,14 @@ def templates() -> Jinja2Templates:
 
 def mount_console(app: FastAPI, c: Container) -> None:
     from pshub.console.actions import action_router
+    from pshub.console.forecast_page import forecast_router
     from pshub.console.pages import page_router
 
     t = templates()
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(page_router(c, t))
     app.include_router(action_router(c, t))
+    app.include_router(forecast_router(c, t))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
