@@ -206,26 +206,19 @@ def upsert_customer(
             s,
             entity_type="account",
             canonical_id=account.id,
-            system=c.erp.system,
-            system_type="customer",
-            system_id=erp_id,
-        )
-        repos.link(
-            s,
-            entity_type="account",
-            canonical_id=account.id,
             system="salesforce",
             system_type="Account",
             system_id=account.source_id,
         )
         repos.save_record(s, "account", account.id, account.model_dump(mode="json"), correlation_id)
-        repos.audit(
+        repos.record_hop(
             s,
             action="erp.customer.upserted",
             correlation_id=correlation_id,
             entity_type="account",
-            entity_id=account.id,
+            canonical_id=account.id,
             system=c.erp.system,
+            system_type="customer",
             system_id=erp_id,
             subsidiary=entity.erp_subsidiary_id,
             parent=parent_erp_id,
@@ -239,14 +232,6 @@ def upsert_project(correlation_id: str, project: Project, customer_name: str) ->
     c = container()
     ref = call_with_retry(lambda: c.psa.upsert_project(project, customer_name), _retry())
     with c.db.session() as s:
-        repos.link(
-            s,
-            entity_type="project",
-            canonical_id=project.id,
-            system=c.psa.system,
-            system_type="workspace",
-            system_id=ref.project_id,
-        )
         for kind, mapping in (("task", ref.task_ids), ("milestone", ref.milestone_ids)):
             for canonical, psa_id in mapping.items():
                 repos.link(
@@ -257,13 +242,14 @@ def upsert_project(correlation_id: str, project: Project, customer_name: str) ->
                     system_type="story",
                     system_id=psa_id,
                 )
-        repos.audit(
+        repos.record_hop(
             s,
             action="psa.project.upserted",
             correlation_id=correlation_id,
             entity_type="project",
-            entity_id=project.id,
+            canonical_id=project.id,
             system=c.psa.system,
+            system_type="workspace",
             system_id=ref.project_id,
             template=project.template,
             tasks=len(ref.task_ids),
@@ -279,21 +265,14 @@ def upsert_job(
     c = container()
     job_id = call_with_retry(lambda: c.erp.upsert_job(project, customer_erp_id, entity), _retry())
     with c.db.session() as s:
-        repos.link(
-            s,
-            entity_type="project",
-            canonical_id=project.id,
-            system=c.erp.system,
-            system_type="job",
-            system_id=job_id,
-        )
-        repos.audit(
+        repos.record_hop(
             s,
             action="erp.job.upserted",
             correlation_id=correlation_id,
             entity_type="project",
-            entity_id=project.id,
+            canonical_id=project.id,
             system=c.erp.system,
+            system_type="job",
             system_id=job_id,
             customer=customer_erp_id,
         )

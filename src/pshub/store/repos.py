@@ -245,6 +245,40 @@ def audit(
     )
 
 
+def record_hop(
+    session: Session,
+    *,
+    action: str,
+    correlation_id: str,
+    entity_type: str,
+    canonical_id: str,
+    system: str,
+    system_type: str,
+    system_id: str,
+    **detail: Any,
+) -> None:
+    """One hop of a flow: the record's id in ``system`` linked to its canonical id, and the
+    hop in the audit trail (the lineage view reads both)."""
+    link(
+        session,
+        entity_type=entity_type,
+        canonical_id=canonical_id,
+        system=system,
+        system_type=system_type,
+        system_id=system_id,
+    )
+    audit(
+        session,
+        action=action,
+        correlation_id=correlation_id,
+        entity_type=entity_type,
+        entity_id=canonical_id,
+        system=system,
+        system_id=system_id,
+        **detail,
+    )
+
+
 def audit_trail(session: Session, correlation_id: str) -> Sequence[AuditEntry]:
     return session.scalars(
         select(AuditEntry)
