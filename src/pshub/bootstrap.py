@@ -30,6 +30,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     "erp_postings": {"worker_concurrency": 10, "polling_interval_sec": 0.05},
     # One forecast at a time: each snapshot's version follows the previous one.
     "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
+    "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
 }
 
 
@@ -141,6 +143,8 @@ def launch(built: Container) -> None:
     """Start DBOS on the configured system database and register the flows' queues."""
     import pshub.flows.deal_to_project
     import pshub.flows.forecast
+    import pshub.flows.milestone_billing
+    import pshub.flows.payments
     import pshub.flows.time_to_bill  # noqa: F401
 
     url = built.settings.resolved_dbos_url()

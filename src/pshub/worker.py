@@ -1,4 +1,5 @@
-"""Background work of ``pshub serve``: poll the PSA feed and start billing runs on a timer.
+"""Background work of ``pshub serve``: poll the PSA feed and the ERP's payments, and start
+billing runs, on a timer.
 
 Each tick reads the change feed (idempotent, cursor saved with the data) and, when work is
 waiting, enqueues a billing run (the queue runs one at a time, so overlapping ticks are safe).
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 
 from pshub.bootstrap import Container
 from pshub.connectors.errors import ConnectorError
-from pshub.flows import psa_feed, time_to_bill
+from pshub.flows import payments, psa_feed, time_to_bill
 from pshub.store import billing as billing_repo
 from pshub.store import repos
 
@@ -37,8 +38,10 @@ class BillingLoop:
             self._thread.join(timeout=30)
 
     def tick(self) -> str | None:
-        """One poll and, if work waits, one billing run; returns the run's workflow id."""
+        """One poll of the PSA feed (time, expenses, milestone completions), one of the ERP's
+        payments, and, if billing work waits, one billing run; returns the run's workflow id."""
         polled = psa_feed.poll(self.c)
+        payments.poll(self.c)
         with self.c.db.session() as s:
             waiting = billing_repo.count_items(s).get("pending", 0)
         if not waiting and not polled.work_items:

@@ -244,6 +244,11 @@ def test_each_edit_reverses_only_the_live_posting(billing_hub) -> None:
         ingest(c, [entry("e", hours, project=project, version=version)])
         run(c, f"r{version}")
     actions = sorted((ln.key.split(":")[2], ln.action) for ln in billing.postings.values())
-    assert actions == [("v1", "post"), ("v1", "reverse"), ("v2", "post"), ("v2", "reverse"),
-                       ("v3", "post")]
+    assert actions == [
+        ("v1", "post"),
+        ("v1", "reverse"),
+        ("v2", "post"),
+        ("v2", "reverse"),
+        ("v3", "post"),
+    ]
     assert live(billing) == {"e": Decimal("7")}

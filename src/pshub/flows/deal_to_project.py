@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import container
@@ -26,7 +26,7 @@ from pshub.domain.parties import MAX_HIERARCHY_DEPTH, Account, LegalEntity, ance
 from pshub.domain.projects import Project
 from pshub.domain.provisioning import ProvisioningRules, plan_provisioning, validate_deal
 from pshub.domain.sales import Opportunity
-from pshub.flows.durable import DeadLetter, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
 from pshub.flows.ports import CrmPort, ProvisioningWriteBack, PsaProjectRef
 from pshub.store import repos
 
@@ -62,11 +62,7 @@ def correlation_id_for(source_system: str, opportunity_id: str) -> str:
 
 def start(inp: ProvisionDealInput) -> str:
     """Enqueue the workflow under its business-key id (a second start is a no-op)."""
-    queue = DBOS.retrieve_queue(FLOW)
-    if queue is None:
-        raise RuntimeError(f"queue {FLOW} is not registered; call bootstrap.launch()")
-    with SetWorkflowID(inp.workflow_id):
-        queue.enqueue(deal_to_project, inp)
+    enqueue(FLOW, deal_to_project, inp, inp.workflow_id)
     return inp.workflow_id
 
 

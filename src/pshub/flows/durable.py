@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from dbos import DBOS
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
 
 from pshub.bootstrap import container
 from pshub.connectors.errors import TransientError
@@ -17,6 +17,18 @@ T = TypeVar("T")
 
 class DeadLetter(Exception):
     """A transient failure that outlasted the flow's patience."""
+
+
+def enqueue(
+    queue_name: str, workflow: Callable[..., Any], inp: Any, workflow_id: str
+) -> WorkflowHandle[Any]:
+    """Enqueue ``workflow(inp)`` on a registered queue under its business-key id (a second
+    enqueue of the same id is a no-op: DBOS returns the first run)."""
+    queue = DBOS.retrieve_queue(queue_name)
+    if queue is None:
+        raise RuntimeError(f"queue {queue_name} is not registered; call bootstrap.launch()")
+    with SetWorkflowID(workflow_id):
+        return queue.enqueue(workflow, inp)
 
 
 def step_retry() -> RetryPolicy:

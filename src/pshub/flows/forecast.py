@@ -31,7 +31,7 @@ from pshub.domain.findings import Finding, Severity
 from pshub.domain.forecast import OpenOpportunity, diff, forecast, take_snapshot
 from pshub.domain.forecast_events import forecast_revised
 from pshub.domain.money import Money
-from pshub.flows.durable import DeadLetter, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
 from pshub.policy.forecast import load_forecast_policy
 from pshub.store import forecast_tables as store
 from pshub.store import repos
@@ -86,11 +86,7 @@ class PublishForecastInput(BaseModel):
 def start(inp: PublishForecastInput) -> str:
     """Enqueue the workflow under its run id (starting the same run again is a no-op); the
     queue runs one forecast at a time, so snapshot versions never collide."""
-    queue = DBOS.retrieve_queue(FLOW)
-    if queue is None:
-        raise RuntimeError(f"queue {FLOW} is not registered; call bootstrap.launch()")
-    with SetWorkflowID(inp.workflow_id):
-        queue.enqueue(forecast_publish, inp)
+    enqueue(FLOW, forecast_publish, inp, inp.workflow_id)
     return inp.workflow_id
 
 

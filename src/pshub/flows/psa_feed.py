@@ -4,7 +4,9 @@ Kantata publishes no push webhooks, so the hub pages its change feed by the feed
 increasing event id. The cursor is written in the same transaction as the work items that page
 delivered: a crash re-reads at most one page, and the upsert ignores versions it already holds.
 A deleted entry becomes an unapproved newer version, which the ledger reverses if posted.
-Task and budget changes are kept for the flows that use them (milestones, change orders).
+Milestone completions go, in the same transaction as the cursor, to milestone billing's inbox
+(``milestone_intake``), which then starts the billing workflows; budget changes are kept for
+the flows that use them (change orders).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pshub.bootstrap import Container
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.billing import WorkItem, work_item_from_expense, work_item_from_time
 from pshub.domain.delivery import ApprovalDecision, Change, ExpenseEntry, TimeEntry
+from pshub.flows import milestone_intake
 from pshub.store import billing as repo
 
 FEED = "kantata:changes"
@@ -26,6 +29,7 @@ class PollResult:
     pages: int = 0
     changes: int = 0
     work_items: int = 0
+    milestones: int = 0
     cursor: str | None = None
 
 
@@ -46,6 +50,7 @@ def poll(
         items = _work_items(c, changes, retry)
         with c.db.session() as s:
             result.work_items += repo.upsert_work_items(s, items)
+            result.milestones += milestone_intake.take(s, changes, c.psa.system)
             repo.set_cursor(s, FEED, after)
         cursor = after
         result.pages += 1
@@ -53,6 +58,7 @@ def poll(
         result.cursor = cursor
         if len(changes) < limit:
             break
+    milestone_intake.dispatch(c)
     return result
 
 

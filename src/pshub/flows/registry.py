@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dbos import SetWorkflowID
-
-from pshub.flows import deal_to_project, time_to_bill
+from pshub.bootstrap import container
+from pshub.flows import deal_to_project, milestone_billing, milestone_intake, time_to_bill
+from pshub.flows.durable import enqueue
 
 
 def restart(trigger: dict[str, Any], attempt: int) -> str:
@@ -30,7 +30,8 @@ def restart(trigger: dict[str, Any], attempt: int) -> str:
     if flow == time_to_bill.POST_FLOW:  # dead-lettered batches: send them again
         batches = time_to_bill.PostBatchesInput.model_validate(trigger["input"])
         workflow_id = f"{time_to_bill.POST_FLOW}:{batches.batch_ids[0]}:retry{attempt}"
-        with SetWorkflowID(workflow_id):
-            time_to_bill.post_queue().enqueue(time_to_bill.time_to_bill_post, batches)
+        enqueue(time_to_bill.POST_QUEUE, time_to_bill.time_to_bill_post, batches, workflow_id)
         return workflow_id
+    if flow == milestone_billing.FLOW:  # a blocked or failed milestone: bill it again
+        return milestone_intake.restart(container(), str(trigger["input"]["milestone_id"]))
     raise ValueError(f"trigger.flow: unknown flow {flow!r}")

@@ -16,12 +16,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dbos import DBOS, Queue, SetWorkflowID, WorkflowHandle
+from dbos import DBOS, WorkflowHandle
 from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import container
 from pshub.flows import billing_plan, billing_post
-from pshub.flows.durable import DeadLetter, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
 from pshub.store import billing as repo
 from pshub.store import repos
 
@@ -56,11 +56,7 @@ class PostBatchesInput(BaseModel):
 
 def start(inp: BillingRunInput) -> str:
     """Enqueue a billing run (a second start with the same run id is a no-op)."""
-    queue = DBOS.retrieve_queue(FLOW)
-    if queue is None:
-        raise RuntimeError(f"queue {FLOW} is not registered; call bootstrap.launch()")
-    with SetWorkflowID(inp.workflow_id):
-        queue.enqueue(time_to_bill, inp)
+    enqueue(FLOW, time_to_bill, inp, inp.workflow_id)
     return inp.workflow_id
 
 
@@ -100,17 +96,7 @@ def _enqueue_posts(
         run_id=inp.run_id, batch_ids=tuple(batch_ids), patience_seconds=inp.patience_seconds
     )
     workflow_id = f"{POST_FLOW}:{batch_ids[0]}:{len(batch_ids)}"
-    queue = post_queue()
-    with SetWorkflowID(workflow_id):
-        handle = queue.enqueue(time_to_bill_post, child)
-    return handle, batch_ids
-
-
-def post_queue() -> Queue:
-    queue = DBOS.retrieve_queue(POST_QUEUE)
-    if queue is None:
-        raise RuntimeError(f"queue {POST_QUEUE} is not registered; call bootstrap.launch()")
-    return queue
+    return enqueue(POST_QUEUE, time_to_bill_post, child, workflow_id), batch_ids
 
 
 @DBOS.workflow(name=POST_FLOW)

@@ -141,6 +141,12 @@ SOBJECTS: dict[str, SObject] = {
             Field("ERP_Customer_Id__c", "string"),
             Field("ERP_Job_Id__c", "string"),
             Field("Provisioning_Status__c", "picklist"),
+            # Billing written back by the hub (milestone invoices and their payments).
+            Field("Last_Invoice_Number__c", "string"),
+            Field("Last_Invoice_Status__c", "picklist"),
+            Field("Invoiced_Amount__c", "currency"),
+            Field("Paid_Amount__c", "currency"),
+            Field("Billing_Status__c", "picklist"),
         ),
     ),
     "OpportunityLineItem": SObject(

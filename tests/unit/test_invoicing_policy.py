@@ -1,0 +1,47 @@
+"""The invoicing policy file: defaults load; every mistake names the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pshub.policy.invoicing import check_invoicing, load_invoicing
+from pshub.policy.loader import PolicyInvalid
+
+
+def test_the_built_in_policy_loads_and_a_directory_without_the_file_falls_back_to_it(
+    tmp_path: Path,
+) -> None:
+    rules = load_invoicing()
+    assert rules.acceptance_service_lines == frozenset({"ADVISORY"})
+    assert (rules.payment_terms_days, rules.invoice_item_id) == (30, "3")
+    assert load_invoicing(tmp_path) == rules
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("payment_terms_days: -1\n", "payment_terms_days"),
+        ("invoice_item_id: Milestone Fee\n", "invoice_item_id"),
+        (
+            "acceptance_required: {service_lines: [ADVISORY], teams: []}\n",
+            "acceptance_required.teams",
+        ),
+        ("tax_code_ids: {VAT:S-GB: S-GB}\n", "tax_code_ids"),
+        ("require_prior_milestone_invoiced: perhaps\n", "require_prior_milestone_invoiced"),
+    ],
+)
+def test_a_bad_value_is_reported_with_file_and_field(tmp_path: Path, text: str, field: str) -> None:
+    (tmp_path / "invoicing.yaml").write_text(text)
+    rules, errors = check_invoicing(tmp_path)
+    assert rules is None
+    assert [(e.file, e.path) for e in errors] == [("invoicing.yaml", field)]
+    with pytest.raises(PolicyInvalid, match=r"invoicing\.yaml"):
+        load_invoicing(tmp_path)
+
+
+def test_a_file_that_is_not_yaml_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "invoicing.yaml").write_text("payment_terms_days: [30\n")
+    _, errors = check_invoicing(tmp_path)
+    assert errors[0].file == "invoicing.yaml" and "cannot be read" in errors[0].message
