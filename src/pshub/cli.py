@@ -104,7 +104,12 @@ def demo(
                     {
                         "urls": stack.urls,
                         "credentials": stack.credentials(),
-                        "console": f"{stack.urls['hub']}/docs",
+                        "console": f"{stack.urls['hub']}/console",
+                        "console_login": {
+                            "user": "admin",
+                            "password": "PSHUB_ADMIN_PASSWORD or the demo default pshub-admin",
+                        },
+                        "api_docs": f"{stack.urls['hub']}/docs",
                     }
                 ),
                 flush=True,
