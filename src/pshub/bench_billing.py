@@ -24,8 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS
-
 from pshub import bootstrap
 from pshub.domain.billing import WorkItem, WorkKind
 from pshub.domain.ids import canonical_id
@@ -33,6 +31,7 @@ from pshub.domain.money import Money
 from pshub.domain.parties import Account
 from pshub.domain.projects import Project
 from pshub.flows import time_to_bill
+from pshub.flows.durable import result_of
 from pshub.flows.ports import ErpBillingLine, ErpPostResult, ProvisioningWriteBack, PsaProjectRef
 from pshub.settings import Settings
 from pshub.store import billing as billing_repo
@@ -179,7 +178,7 @@ def _entry(n: int, projects: list[str]) -> WorkItem:
 def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=run_id, as_of=AS_OF))
-    result: dict[str, Any] = DBOS.retrieve_workflow(workflow).get_result()
+    result: dict[str, Any] = result_of(workflow)
     return result, time.perf_counter() - started
 
 

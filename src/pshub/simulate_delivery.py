@@ -20,9 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from dbos import DBOS
-
 from pshub.flows import psa_feed, time_to_bill
+from pshub.flows.durable import result_of
 from pshub.stack import Stack
 from pshub.store import billing as billing_repo
 from pshub.store import repos
@@ -169,7 +168,7 @@ def _bill(stack: Stack, day: date, result: MonthResult) -> None:
     psa_feed.poll(stack.container)
     as_of = datetime.combine(day, time(20, 0), UTC)
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=f"sim-{day}", as_of=as_of))
-    DBOS.retrieve_workflow(workflow).get_result()
+    result_of(workflow)
     result.runs += 1
 
 

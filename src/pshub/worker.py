@@ -51,7 +51,6 @@ class BillingLoop:
             time_to_bill.BillingRunInput(
                 run_id=f"auto-{now:%Y%m%dT%H%M%S%f}",
                 as_of=now,
-                wait=False,
                 patience_seconds=self.c.settings.outage_patience_seconds,
             )
         )

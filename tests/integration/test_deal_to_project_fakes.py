@@ -7,10 +7,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from dbos import DBOS
-
 from pshub.bootstrap import Container
 from pshub.flows import ingest
+from pshub.flows.durable import result_of
 from pshub.store import repos
 from tests.builders import account, opportunity
 from tests.fakes import FakeCrm, FakeErp, FakePsa
@@ -41,7 +40,7 @@ def deliver(c: Container, opp_id: str, event_id: str) -> ingest.Accepted:
 
 
 def wait_result(workflow_id: str) -> Any:
-    return DBOS.retrieve_workflow(workflow_id).get_result()
+    return result_of(workflow_id)
 
 
 def test_a_won_deal_delivered_five_times_is_provisioned_once(hub_factory) -> None:

@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from dbos import DBOS
 
 from pshub.bootstrap import Container
 from pshub.domain.billing import WorkItem, WorkKind
 from pshub.domain.sales import BillingModel
 from pshub.flows import ingest as hub_ingest
 from pshub.flows import time_to_bill
+from pshub.flows.durable import result_of
 from pshub.store import billing as repo
 from pshub.store import repos
 from tests.builders import opportunity
@@ -81,7 +81,7 @@ def ingest(c: Container, items: list[WorkItem]) -> int:
 
 def run(c: Container, run_id: str, as_of: datetime = AS_OF) -> dict[str, Any]:
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=run_id, as_of=as_of))
-    return DBOS.retrieve_workflow(workflow).get_result()
+    return result_of(workflow)
 
 
 def live(billing: FakeErpBilling) -> dict[str, Decimal]:
@@ -208,7 +208,7 @@ def test_an_erp_rejection_refuses_only_that_line(billing_hub) -> None:
     # Fixed on the ERP side, the operator retries: the refused line is sent again, once.
     billing.reject_memo = None
     retried = hub_ingest.retry_exception(c, exc.id, actor="test")
-    assert DBOS.retrieve_workflow(retried["workflow_id"]).get_result()["lines"] == 1
+    assert result_of(retried["workflow_id"])["lines"] == 1
     with c.db.session() as s:
         assert repos.get_exception(s, exc.id).status == "resolved"
     assert set(live(billing)) == {"good", "refused"}

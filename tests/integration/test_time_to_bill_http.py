@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbos import DBOS
 
 from pshub.flows import psa_feed, time_to_bill
+from pshub.flows.durable import result_of
 from pshub.stack import Stack, start_stack
 from pshub.store import billing as repo
 from tests.integration.conftest import hub_settings_for
@@ -61,7 +61,7 @@ def bill(stack: Stack, run_id: str) -> dict[str, Any]:
     # The sandbox stamps approvals with the real clock, so the run is "now" too.
     as_of = datetime.now(UTC)
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=run_id, as_of=as_of))
-    return DBOS.retrieve_workflow(workflow).get_result()
+    return result_of(workflow)
 
 
 def time_bills(stack: Stack) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from dbos import DBOS
 
 from pshub import signing
 from pshub.api.app import create_app
+from pshub.flows.durable import result_of
 from pshub.sandboxes.server import ThreadedServer
 from pshub.store.tables import InboxEvent
 from tests.builders import opportunity
@@ -113,7 +114,7 @@ def test_a_rejected_event_does_not_block_a_later_valid_delivery_of_the_same_id(a
     assert again.status_code == 202 and again.json()["status"] == "duplicate"
     assert again.json()["inbox_id"] == good.json()["inbox_id"]
     (workflow_id,) = good.json()["workflow_ids"]
-    assert DBOS.retrieve_workflow(workflow_id).get_result()["status"] == "completed"
+    assert result_of(workflow_id)["status"] == "completed"
     flow = client.get(f"/flows/{good.json()['correlation_id']}").json()
     assert flow["status"] == "completed"
     actions = [h["action"] for h in flow["hops"]]

@@ -31,6 +31,15 @@ def enqueue(
         return queue.enqueue(workflow, inp)
 
 
+RESULT_POLL_SECONDS = 0.05
+
+
+def result_of(workflow_id: str) -> Any:
+    """Wait for a workflow's result, checking every 50 ms (DBOS polls once a second by
+    default, which would add up to a second to every run a caller waits for)."""
+    return DBOS.retrieve_workflow(workflow_id).get_result(polling_interval_sec=RESULT_POLL_SECONDS)
+
+
 def step_retry() -> RetryPolicy:
     """In-step retry budget for transient errors (then the workflow waits durably)."""
     seconds = container().settings.step_retry_seconds

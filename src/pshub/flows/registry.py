@@ -24,7 +24,6 @@ def restart(trigger: dict[str, Any], attempt: int) -> str:
                 run_id=f"retry-{project}-a{attempt}-{now:%Y%m%dT%H%M%S%f}",
                 as_of=now,
                 projects=(project,),
-                wait=False,
             )
         )
     if flow == time_to_bill.POST_FLOW:  # dead-lettered batches: send them again

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import container
 from pshub.flows import billing_plan, billing_post
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import RESULT_POLL_SECONDS, DeadLetter, enqueue, patiently, step_retry
 from pshub.store import billing as repo
 from pshub.store import repos
 
@@ -80,7 +80,9 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
         handles.append(_enqueue_posts(inp, waiting))
     totals["batches"] = sum(len(h[1]) for h in handles)
     if inp.wait:
-        results = [handle.get_result() for handle, _ in handles]
+        results = [
+            handle.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for handle, _ in handles
+        ]
         totals["posted"] = sum(r["posted"] for r in results)
         totals["rejected"] = sum(r["rejected"] for r in results)
         totals["dead_letters"] = sum(r.get("dead_letters", 0) for r in results)

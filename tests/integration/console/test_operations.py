@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from dbos import DBOS
 
+from pshub.flows.durable import result_of
 from pshub.store import repos
 from tests.integration.console.conftest import Console, login
 from tests.integration.test_deal_to_project_fakes import deliver, wait_result
@@ -114,7 +114,7 @@ def test_replay_by_correlation_id_reruns_the_flow_and_links_the_original(
     assert answer.status_code == 202, answer.text
     replay_id = answer.json()["workflow_id"]
     assert replay_id == f"{accepted.workflow_ids[0]}:replay1"
-    assert DBOS.retrieve_workflow(replay_id).get_result()["status"] == "completed"
+    assert result_of(replay_id)["status"] == "completed"
     assert len(console.erp.jobs) == 1 and len(console.psa.projects) == 1  # idempotent writes
     (entry,) = operator.get("/audit?action=flow.replayed").json()
     assert entry["detail"]["original_workflow_id"] == accepted.workflow_ids[0]
@@ -123,7 +123,7 @@ def test_replay_by_correlation_id_reruns_the_flow_and_links_the_original(
         "/replay", json={"correlation_id": accepted.correlation_id, "from_step": 5}
     )
     assert from_step.json()["workflow_id"].endswith(":replay2")
-    DBOS.retrieve_workflow(from_step.json()["workflow_id"]).get_result()
+    result_of(from_step.json()["workflow_id"])
     assert operator.post("/replay", json={"correlation_id": "nope"}).status_code == 404
 
 
