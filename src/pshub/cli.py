@@ -80,7 +80,7 @@ def demo(
         transient=False,
     ) as progress:
         task = progress.add_task("deals provisioned or excepted", total=None)
-        days = progress.add_task("a month of delivery, billed nightly", total=None)
+        days = progress.add_task("a quarter of delivery, billed nightly", total=None)
 
         def on_progress(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -157,7 +157,7 @@ def _print_demo(result: Any) -> None:
             ", ".join(f"{c} {Decimal(v):,}" for c, v in month["held_amount"].items()) or "none"
         )
         err.print(
-            f"[bold]Delivery month[/]: {month['time_entries_approved']} entries approved, "
+            f"[bold]Delivery quarter[/]: {month['time_entries_approved']} entries approved, "
             f"{month['time_entries_posted']} posted to the ERP in {month['billing_runs']} "
             f"nightly runs, {month['reversals']} reversal(s), {month['rolled_past_cutoff']} "
             f"rolled past the cutoff; held now: {month['time_entries_held']} ({held_now}); "

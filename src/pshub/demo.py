@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from pshub.policy import DEFAULT_POLICY_DIR
 from pshub.settings import Settings
 from pshub.simulate import Firm, build_firm, close_deals, seed_crm
-from pshub.simulate_delivery import simulate_month
+from pshub.simulate_delivery import simulate_delivery
 from pshub.stack import Stack, start_stack
 from pshub.store.tables import BusinessException, FlowRun
 
@@ -132,7 +133,7 @@ def _month(
     marker: Path,
     on_day: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
-    """Simulate a month of delivery on the provisioned projects, once per data directory."""
+    """Simulate a quarter of delivery on the provisioned projects, once per data directory."""
     if marker.exists():
         return dict(json.loads(marker.read_text()))
     projects: list[tuple[str, bool]] = []
@@ -152,8 +153,10 @@ def _month(
     def snapshot(first_open_month: str) -> None:
         # A forecast as of each simulated month end, for the backtest; the last is published.
         from pshub.flows.forecast import forecast_history
+        from pshub.simulate_delivery import DAYS, START
 
-        last = first_open_month >= "2026-12"
+        end = START + timedelta(days=DAYS)
+        last = first_open_month > f"{end:%Y-%m}"
         forecasts.extend(forecast_history(stack, [first_open_month], publish=last))
         month_events.append(
             f"forecast snapshot as of {first_open_month}"
@@ -161,7 +164,7 @@ def _month(
         )
 
     month_events: list[str] = []
-    month = simulate_month(stack, projects, firm.seed, on_day, on_month_end=snapshot)
+    month = simulate_delivery(stack, projects, firm.seed, on_day, on_month_end=snapshot)
     summary = month.summary()
     summary["forecast"] = _forecast_summary(forecasts)
     data = {"summary": summary, "events": month.events + month_events}

@@ -1,4 +1,4 @@
-"""A simulated month of delivery for the demo: time logged, approved, billed — and the snags.
+"""A simulated quarter of delivery for the demo: time logged, approved, billed — and the snags.
 
 Runs against the live sandboxes and hub (see :mod:`pshub.demo`). The PSA sandbox's clock is
 set to each simulated moment, so approvals carry simulated timestamps and days-to-bill is
@@ -28,11 +28,11 @@ from pshub.store import repos
 
 CONSULTANTS = ("2002", "2003", "2004", "2005", "2006")
 START = date(2026, 10, 26)
-DAYS = 33  # through 27 November
+DAYS = 96  # a quarter of delivery: through 29 January
 
 
 @dataclass
-class MonthResult:
+class DeliveryResult:
     approved: int = 0
     posted: int = 0
     held_now: int = 0
@@ -60,18 +60,18 @@ class MonthResult:
         }
 
 
-def simulate_month(
+def simulate_delivery(
     stack: Stack,
     projects: list[tuple[str, bool]],
     seed: int,
     on_day: Callable[[int, int], None] | None = None,
     on_month_end: Callable[[str], None] | None = None,
-) -> MonthResult:
+) -> DeliveryResult:
     """``projects``: (PSA project id, billable?) of the provisioned projects. ``on_month_end``
     is called with the first open month when a simulated month closes (and at the end)."""
     rng = random.Random(seed * 7919 + 1)
     psa: Any = stack.container.psa
-    result = MonthResult()
+    result = DeliveryResult()
     logged: dict[date, list[str]] = {}
     approved: set[str] = set()
     held_seen: set[str] = set()
@@ -164,7 +164,7 @@ def _hold(stack: Stack, scope: str, target: str, action: str, reason: str) -> No
         )
 
 
-def _bill(stack: Stack, day: date, result: MonthResult) -> None:
+def _bill(stack: Stack, day: date, result: DeliveryResult) -> None:
     psa_feed.poll(stack.container)
     as_of = datetime.combine(day, time(20, 0), UTC)
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=f"sim-{day}", as_of=as_of))
@@ -199,8 +199,8 @@ def _held_ids(session: Any) -> set[str]:
 
 
 def _finish(
-    stack: Stack, result: MonthResult, approved: set[str], held_seen: set[str]
-) -> MonthResult:
+    stack: Stack, result: DeliveryResult, approved: set[str], held_seen: set[str]
+) -> DeliveryResult:
 
     from pshub.store.tables import BillingLedgerEntry, BillingState
 
