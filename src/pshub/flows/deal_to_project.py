@@ -312,17 +312,14 @@ def record_findings(
             findings=[f.model_dump(mode="json") for f in findings],
             trigger=_trigger(inp),
         )
-        repos.finish_run(s, inp.workflow_id, "exception", {"exception_id": row.id})
-        repos.audit(
+        repos.end_run_with_exception(
             s,
-            action="flow.exception",
+            row,
+            workflow_id=inp.workflow_id,
             correlation_id=inp.correlation_id,
             entity_type="opportunity",
             system=inp.source_system,
             system_id=opp.source_id,
-            exception_id=row.id,
-            reason_code=first.code,
-            reason=reason,
             amount=opp.amount,
         )
     return {
@@ -360,19 +357,8 @@ def record_failure(
             findings=[{"code": code, "message": reason, **(detail or {})}],
             trigger=_trigger(inp),
         )
-        repos.finish_run(
-            s,
-            inp.workflow_id,
-            "exception" if kind == "business" else "failed",
-            {"exception_id": row.id},
-        )
-        repos.audit(
-            s,
-            action=f"flow.{kind}",
-            correlation_id=inp.correlation_id,
-            exception_id=row.id,
-            reason_code=code,
-            reason=reason,
+        repos.end_run_with_exception(
+            s, row, workflow_id=inp.workflow_id, correlation_id=inp.correlation_id
         )
     return {
         "status": "exception" if kind == "business" else "dead_letter",

@@ -233,16 +233,13 @@ def record_findings(
             trigger=_trigger(inp),
         )
         store.set_milestone_status(s, inp.milestone_id, "blocked", reason=reason)
-        repos.finish_run(s, inp.workflow_id, "exception", {"exception_id": row.id})
-        repos.audit(
+        repos.end_run_with_exception(
             s,
-            action="flow.exception",
+            row,
+            workflow_id=inp.workflow_id,
             correlation_id=inp.correlation_id,
             entity_type="milestone",
             entity_id=inp.milestone_id,
-            exception_id=row.id,
-            reason_code=first.code,
-            reason=reason,
             amount=first.amount,
         )
     return {
@@ -281,15 +278,8 @@ def record_failure(
             trigger=_trigger(inp),
         )
         store.set_milestone_status(s, inp.milestone_id, "failed", reason=reason)
-        status = "exception" if kind == "business" else "failed"
-        repos.finish_run(s, inp.workflow_id, status, {"exception_id": row.id})
-        repos.audit(
-            s,
-            action=f"flow.{kind}",
-            correlation_id=inp.correlation_id,
-            exception_id=row.id,
-            reason_code=code,
-            reason=reason,
+        status = repos.end_run_with_exception(
+            s, row, workflow_id=inp.workflow_id, correlation_id=inp.correlation_id
         )
     return {"status": status, "exception_id": row.id, "reason_code": code, "reason": reason}
 

@@ -358,6 +358,32 @@ def raise_exception(
     return row
 
 
+def end_run_with_exception(
+    session: Session,
+    row: BusinessException,
+    *,
+    workflow_id: str,
+    correlation_id: str,
+    **detail: Any,
+) -> str:
+    """Finish a flow run that stopped on an exception and audit it: a business exception ends
+    the run as ``exception`` (``flow.exception``), a dead letter as ``failed``
+    (``flow.dead_letter``). Returns the run's status."""
+    business = row.kind == "business"
+    status = "exception" if business else "failed"
+    finish_run(session, workflow_id, status, {"exception_id": row.id})
+    audit(
+        session,
+        action="flow.exception" if business else "flow.dead_letter",
+        correlation_id=correlation_id,
+        exception_id=row.id,
+        reason_code=row.reason_code,
+        reason=row.reason,
+        **detail,
+    )
+    return status
+
+
 def resolve_open_exceptions(session: Session, flow: str, source_record: str) -> int:
     rows = session.scalars(
         select(BusinessException).where(
