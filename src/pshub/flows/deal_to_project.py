@@ -132,24 +132,17 @@ def _retry() -> RetryPolicy:
 @DBOS.step(name="deal_to_project.record_start")
 def record_start(inp: ProvisionDealInput) -> None:
     with container().db.session() as s:
-        repos.start_run(
+        repos.begin_run(
             s,
             workflow_id=inp.workflow_id,
             flow=FLOW,
             correlation_id=inp.correlation_id,
-            inbox_id=inp.inbox_id,
             attempt=inp.attempt,
-        )
-        repos.audit(
-            s,
-            action="flow.started",
-            correlation_id=inp.correlation_id,
+            inbox_id=inp.inbox_id,
             entity_type="opportunity",
             entity_id=inp.opportunity_source_id,
             system=inp.source_system,
             system_id=inp.opportunity_source_id,
-            workflow_id=inp.workflow_id,
-            attempt=inp.attempt,
             event_id=inp.event_id,
         )
 

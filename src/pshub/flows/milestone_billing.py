@@ -112,25 +112,17 @@ def _patiently(inp: BillMilestoneInput, step: Callable[..., T], *args: Any) -> T
 @DBOS.step(name="milestone_billing.record_start")
 def record_start(inp: BillMilestoneInput) -> None:
     with container().db.session() as s:
-        repos.start_run(
+        row = store.milestone_row(s, inp.milestone_id)
+        repos.begin_run(
             s,
             workflow_id=inp.workflow_id,
             flow=FLOW,
             correlation_id=inp.correlation_id,
-            inbox_id=None,
             attempt=inp.attempt,
-        )
-        row = store.milestone_row(s, inp.milestone_id)
-        repos.audit(
-            s,
-            action="flow.started",
-            correlation_id=inp.correlation_id,
             entity_type="milestone",
             entity_id=inp.milestone_id,
             system="kantata",
             system_id=row.psa_story_id if row else None,
-            workflow_id=inp.workflow_id,
-            attempt=inp.attempt,
         )
 
 

@@ -358,6 +358,36 @@ def raise_exception(
     return row
 
 
+def begin_run(
+    session: Session,
+    *,
+    workflow_id: str,
+    flow: str,
+    correlation_id: str,
+    attempt: int,
+    inbox_id: int | None = None,
+    **detail: Any,
+) -> None:
+    """Record a flow run as started and audit it (``flow.started``); the twin of
+    :func:`end_run_with_exception`."""
+    start_run(
+        session,
+        workflow_id=workflow_id,
+        flow=flow,
+        correlation_id=correlation_id,
+        inbox_id=inbox_id,
+        attempt=attempt,
+    )
+    audit(
+        session,
+        action="flow.started",
+        correlation_id=correlation_id,
+        workflow_id=workflow_id,
+        attempt=attempt,
+        **detail,
+    )
+
+
 def end_run_with_exception(
     session: Session,
     row: BusinessException,
