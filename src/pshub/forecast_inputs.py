@@ -8,9 +8,12 @@ What each input comes from (and what stands in until the data is synced, docs/fo
   in a month is the billable time **posted to the ERP** for the contract's project in that
   accounting period (time-to-bill's posted lines, reversals netted). Milestones count as
   unrecognised (milestone invoicing is not synced yet).
-- **assignments**: Kantata resource assignments are not synced yet, so every open T&M contract
-  gets a planned placeholder assignment per role and month from ``forecast.yaml``
-  (``staffing_plan``), billed at the contract's rate card. Synced assignments replace it.
+- **assignments**: the PSA's current resource assignments (Kantata ``/assignments``: a
+  consultant on a task for estimated minutes), spread over the task's window (else its
+  project's) by calendar days, in the consultant's role (``consultants.yaml``) at the
+  contract's rate card. An open T&M contract with no assignment yet is demand not staffed with
+  named people: it gets unnamed placeholder assignments per role and month from
+  ``forecast.yaml`` (``staffing_plan``), as Kantata's unnamed resources stand for a role.
 - **percent complete plans**: straight-line from the contract's start month to its end month.
 - **pipeline**: the CRM's open opportunities (``IsClosed = false``), weighted by the stage
   probabilities of ``forecast.yaml``.
@@ -23,7 +26,7 @@ the actuals closed before it (history for the backtest).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pshub import forecast_staffing as staffing_inputs
 from pshub.domain.findings import Finding, Severity
 from pshub.domain.forecast import (
     Actual,
-    Assignment,
-    Capacity,
     ContractForecastInput,
     ForecastInputs,
     MilestonePlan,
@@ -48,6 +50,7 @@ from pshub.domain.forecast import (
 )
 from pshub.domain.money import Money
 from pshub.domain.sales import BillingModel
+from pshub.domain.staffing import PlannedWork
 from pshub.policy import Policy
 from pshub.policy.forecast import ForecastPolicy
 from pshub.store.tables import BillingLineRow, CanonicalRecord, CrossReference
@@ -87,8 +90,11 @@ def gather(
     opportunities: Sequence[OpenOpportunity],
     as_of_month: str,
     horizon_months: int,
+    staffing: Sequence[PlannedWork] | None = None,
 ) -> Gathered:
-    """Everything a run reads from the hub's store, for the months from ``as_of_month``."""
+    """Everything a run reads from the hub's store, for the months from ``as_of_month``;
+    ``staffing``: the PSA's assignments (``None``: not available, every T&M contract is
+    planned from the staffing plan)."""
     findings: list[Finding] = []
     contracts, projects = _records(session)
     posted = _posted(session, as_of_month, projects, findings)
@@ -96,12 +102,19 @@ def gather(
     usable = [c for c in built if c is not None]
     months = [add_months(as_of_month, k) for k in range(horizon_months)]
     cards = {str(c["id"]): str(c.get("rate_card") or "") for c in contracts}
+    staffed = staffing_inputs.staffed(
+        _psa_projects(session), usable, projects, staffing or (), cards, policy, months, findings
+    )
+    unstaffed = [c for c in usable if c.id not in {a.contract_id for a in staffed}]
     inputs = ForecastInputs(
         contracts=tuple(usable),
-        assignments=tuple(_planned(usable, cards, policy, rules, months, findings)),
+        assignments=(
+            *staffed,
+            *staffing_inputs.planned(unstaffed, cards, policy, rules, months, findings),
+        ),
         opportunities=tuple(opportunities),
         stage_probabilities=rules.probabilities(),
-        capacity=tuple(_capacity(policy, rules, months)),
+        capacity=tuple(staffing_inputs.capacity(policy, rules, months)),
         actuals=tuple(_actuals(usable, posted)),
     )
     return Gathered(inputs=inputs, findings=findings)
@@ -135,17 +148,22 @@ def _records(session: Session) -> tuple[list[dict[str, Any]], dict[str, dict[str
     return contracts, projects
 
 
-def _posted(
-    session: Session, before: str, projects: dict[str, dict[str, Any]], findings: list[Finding]
-) -> dict[str, _Posted]:
-    """Posted billable amounts per contract, for accounting periods before ``before``."""
-    psa_to_project = dict(
+def _psa_projects(session: Session) -> dict[str, str]:
+    """PSA project (workspace) id -> canonical project id."""
+    return dict(
         session.execute(
             select(CrossReference.system_id, CrossReference.canonical_id).where(
                 CrossReference.entity_type == "project", CrossReference.system_type == "workspace"
             )
         ).all()
     )
+
+
+def _posted(
+    session: Session, before: str, projects: dict[str, dict[str, Any]], findings: list[Finding]
+) -> dict[str, _Posted]:
+    """Posted billable amounts per contract, for accounting periods before ``before``."""
+    psa_to_project = _psa_projects(session)
     contract_of = {p["id"]: contract for contract, p in projects.items()}
     t = BillingLineRow.__table__.c
     rows = session.execute(
@@ -243,69 +261,6 @@ def _straight_line(start: date, end: date) -> tuple[PercentCompletePoint, ...]:
         )
         for k in range(n)
     )
-
-
-def _planned(
-    contracts: Iterable[ContractForecastInput],
-    cards: dict[str, str],
-    policy: Policy,
-    rules: ForecastPolicy,
-    months: list[str],
-    findings: list[Finding],
-) -> list[Assignment]:
-    """Stand-in for PSA assignments: the staffing plan on every open T&M contract."""
-    plan = rules.staffing_plan
-    out: list[Assignment] = []
-    for c in contracts:
-        if c.billing_model is not BillingModel.TIME_AND_MATERIALS or c.remaining_value.is_zero():
-            continue
-        card = policy.rules.rate_cards.get(cards.get(c.id) or _rate_card(c, policy))
-        lo, hi = c.start_date.isoformat()[:7], c.end_date.isoformat()[:7]
-        for month in (m for m in months if lo <= m <= hi):
-            for role in plan.weekly_hours:
-                rate = card.rate_for(role.role, date.fromisoformat(f"{month}-01")) if card else None
-                if rate is None:
-                    findings.append(_no_rate(c, role.role, month))
-                    continue
-                hours = (role.hours * plan.weeks_per_month).quantize(HOURS, ROUND_HALF_UP)
-                out.append(
-                    Assignment(
-                        id=f"plan:{c.id}:{role.role}:{month}",
-                        contract_id=c.id,
-                        consultant=None,
-                        role=role.role,
-                        month=month,
-                        planned_hours=hours,
-                        bill_rate=rate,
-                    )
-                )
-    return out
-
-
-def _rate_card(contract: ContractForecastInput, policy: Policy) -> str:
-    """For a contract without a rate card: the first card in the contract's currency."""
-    for code, card in policy.rules.rate_cards.items():
-        if card.currency == contract.currency:
-            return code
-    return ""
-
-
-def _no_rate(contract: ContractForecastInput, role: str, month: str) -> Finding:
-    return Finding(
-        code="plan_no_rate",
-        message=f"contract {contract.id}: no {contract.currency} bill rate for {role} in {month}",
-        severity=Severity.WARNING,
-        record=contract.id,
-    )
-
-
-def _capacity(policy: Policy, rules: ForecastPolicy, months: list[str]) -> list[Capacity]:
-    hours = rules.capacity.monthly_hours
-    return [
-        Capacity(consultant=person.psa_user_id, role=person.role, month=m, available_hours=hours)
-        for person in policy.billing.consultants.values()
-        for m in months
-    ]
 
 
 def _actuals(

@@ -42,6 +42,7 @@ class DeliveryResult:
     rolled_past_cutoff: int = 0
     double_billed: int = 0
     runs: int = 0
+    assignments: int = 0
     days_to_bill: dict[str, Any] = field(default_factory=dict)
     events: list[str] = field(default_factory=list)
 
@@ -56,6 +57,7 @@ class DeliveryResult:
             "rolled_past_cutoff": self.rolled_past_cutoff,
             "double_billed": self.double_billed,
             "billing_runs": self.runs,
+            "assignments": self.assignments,
             "days_to_bill": self.days_to_bill,
         }
 
@@ -77,6 +79,9 @@ def simulate_delivery(
     held_seen: set[str] = set()
     billable_projects = [p for p, billable in projects if billable]
     hold_target = billable_projects[0] if billable_projects else None
+    # its own generator: staffing does not change the delivery drawn from ``rng``
+    result.assignments = _staff(psa, billable_projects, random.Random(seed * 31 + 5))
+    result.events.append(f"{START}: {result.assignments} consultants assigned to T&M tasks")
     unapprove_target: str | None = None
     with stack.sandboxes.admin("kantata") as clock:
         for n in range(DAYS):
@@ -140,6 +145,24 @@ def simulate_delivery(
         end = START + timedelta(days=DAYS)
         on_month_end(f"{end.year + end.month // 12}-{end.month % 12 + 1:02d}")
     return _finish(stack, result, approved, held_seen)
+
+
+def _staff(psa: Any, projects: list[str], rng: random.Random) -> int:
+    """Resource managers staff the T&M projects: each consultant on the first task of one or
+    two projects for the quarter (what the forecast's T&M backlog is built from)."""
+    if not projects or not hasattr(psa, "assign"):
+        return 0
+    tasks = {}
+    for project in projects:
+        found = list(psa.list("stories", workspace_id=project, story_type="task"))
+        if found:
+            tasks[project] = str(min(found, key=lambda r: int(r["id"]))["id"])
+    count = 0
+    for user in CONSULTANTS:
+        for project in rng.sample(sorted(tasks), k=min(len(tasks), rng.randrange(1, 3))):
+            psa.assign(tasks[project], user, 60 * rng.randrange(80, 240))
+            count += 1
+    return count
 
 
 def _set_clock(client: Any, day: date, at: time) -> None:

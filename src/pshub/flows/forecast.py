@@ -31,6 +31,7 @@ from pshub.domain.findings import Finding, Severity
 from pshub.domain.forecast import OpenOpportunity, diff, forecast, take_snapshot
 from pshub.domain.forecast_events import forecast_revised
 from pshub.domain.money import Money
+from pshub.domain.staffing import PlannedWork
 from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
 from pshub.policy.forecast import load_forecast_policy
 from pshub.store import forecast_tables as store
@@ -128,7 +129,10 @@ def forecast_publish(inp: PublishForecastInput) -> dict[str, Any]:
     try:
         as_of = inp.as_of_month or forecast_month()
         opportunities, crm_findings = _patiently(inp, fetch_open_pipeline)
-        made = build_forecast_snapshot(inp, as_of, opportunities, crm_findings)
+        staffing, psa_findings = _patiently(inp, fetch_staffing)
+        made = build_forecast_snapshot(
+            inp, as_of, opportunities, crm_findings + psa_findings, staffing
+        )
         published = _patiently(inp, publish_snapshot, inp, made["version"]) if inp.publish else None
         files = export_snapshot(made["version"]) if inp.export else []
         return record_forecast_completion(inp, made, published, files)
@@ -181,11 +185,28 @@ def fetch_open_pipeline() -> tuple[list[OpenOpportunity], list[Finding]]:
 
 
 @DBOS.step()
+def fetch_staffing() -> tuple[list[PlannedWork] | None, list[Finding]]:
+    """The PSA's current resource assignments (``None`` when the PSA port cannot list them:
+    every T&M contract is then planned from the staffing plan)."""
+    c = container()
+    if not hasattr(c.psa, "planned_work"):
+        note = Finding(
+            code="staffing_unavailable",
+            message=f"{type(c.psa).__name__} cannot list assignments; staffing plan used",
+            severity=Severity.WARNING,
+        )
+        return None, [note]
+    psa: Any = c.psa
+    return call_with_retry(lambda: list(psa.planned_work()), step_retry()), []
+
+
+@DBOS.step()
 def build_forecast_snapshot(
     inp: PublishForecastInput,
     as_of: str,
     opportunities: list[OpenOpportunity],
     crm_findings: list[Finding],
+    staffing: list[PlannedWork] | None = None,
 ) -> dict[str, Any]:
     """Gather, forecast, snapshot, diff and record the event, in one transaction."""
     c = container()
@@ -193,7 +214,9 @@ def build_forecast_snapshot(
     horizon = inp.horizon_months or rules.horizon_months
     now = datetime.now(UTC)
     with c.db.session() as s:
-        gathered = forecast_inputs.gather(s, c.policy(), rules, opportunities, as_of, horizon)
+        gathered = forecast_inputs.gather(
+            s, c.policy(), rules, opportunities, as_of, horizon, staffing
+        )
         latest = store.latest_snapshot(s)
         previous = latest[1] if latest else None
         snapshot = take_snapshot(forecast(gathered.inputs, as_of, horizon), previous)

@@ -21,11 +21,13 @@ from sqlalchemy import insert
 
 import pshub.flows.forecast  # noqa: F401  (registers the workflow before DBOS launches)
 from pshub.bootstrap import Container
+from pshub.connectors.kantata import KantataConnector
 from pshub.connectors.salesforce import SalesforceConnector
 from pshub.flows.forecast import AnaplanSettings
 from pshub.sandboxes.anaplan import SandboxSettings
 from pshub.sandboxes.anaplan import create_app as anaplan_app
 from pshub.sandboxes.base import SandboxState
+from pshub.sandboxes.kantata import create_app as kantata_app
 from pshub.sandboxes.salesforce.app import create_app as salesforce_app
 from pshub.sandboxes.server import ThreadedServer
 from pshub.sandboxes.tls import ensure_tls
@@ -34,6 +36,7 @@ from pshub.store.tables import BillingLineRow
 
 USER, PASSWORD = "fpa@northwind.example", "forecast sandbox password"
 SF_ID, SF_SECRET = "forecast-client", "forecast-secret"
+PSA_TOKEN = "forecast-kantata-token"
 MODEL = "75A40874E6B64FA3AE0743278996850F"
 
 
@@ -43,6 +46,7 @@ class World:
     anaplan: httpx.Client  # the Anaplan sandbox's admin API
     crm: SalesforceConnector
     data_dir: Path
+    psa: KantataConnector
 
     def cells(self) -> dict[tuple[str, ...], str]:
         body = self.anaplan.get(f"/_sandbox/models/{MODEL}/cells").json()
@@ -57,7 +61,7 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture
 def hub_world(hub_factory: Any, tmp_path: Path, tls: Any) -> Iterator[World]:
-    states = [SandboxState(), SandboxState()]
+    states = [SandboxState(), SandboxState(), SandboxState()]
     fpa = ThreadedServer(
         anaplan_app(states[0], users={USER: PASSWORD}, settings=SandboxSettings(import_seconds=0)),
         name="anaplan-sandbox",
@@ -68,10 +72,14 @@ def hub_world(hub_factory: Any, tmp_path: Path, tls: Any) -> Iterator[World]:
         keyfile=tls.key,
         name="salesforce-sandbox",
     ).start()
+    psa_server = ThreadedServer(
+        kantata_app(states[2], tokens={PSA_TOKEN}), name="kantata-sandbox"
+    ).start()
     crm = SalesforceConnector(sf.url, SF_ID, SF_SECRET, ca_file=str(tls.ca))
+    psa = KantataConnector(psa_server.url, PSA_TOKEN)
     admin = httpx.Client(base_url=fpa.url, timeout=10)
     try:
-        hub = hub_factory(crm=crm)
+        hub = hub_factory(crm=crm, psa=psa)
         hub.extras["anaplan_settings"] = AnaplanSettings(
             auth_url=fpa.url,
             api_url=fpa.url,
@@ -80,10 +88,12 @@ def hub_world(hub_factory: Any, tmp_path: Path, tls: Any) -> Iterator[World]:
             poll_interval_seconds=0.02,
         )
         seed_hub(hub)
-        yield World(hub=hub, anaplan=admin, crm=crm, data_dir=tmp_path / "hub")
+        yield World(hub=hub, anaplan=admin, crm=crm, data_dir=tmp_path / "hub", psa=psa)
     finally:
         admin.close()
         crm.close()  # its keep-alive connection would hold up the server's graceful stop
+        psa.close()
+        psa_server.stop()
         sf.stop()
         fpa.stop()
         for state in states:

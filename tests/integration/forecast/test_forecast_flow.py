@@ -178,3 +178,64 @@ def hub_id(salesforce_id: str) -> str:
 
 def money_gbp(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "GBP"}
+
+
+def test_t_and_m_backlog_follows_the_psa_assignments_when_the_project_is_staffed(
+    hub_world: World,
+) -> None:
+    """C-ST (UK T&M, GBP 100,000, Nov-Jan) is staffed in Kantata: Alan Turing (user 2003,
+    Senior Consultant, GBP 175.00 at STD-GBP) on its Design task for 60 hours. The task has no
+    dates, so the work spreads over the project's 92 days by calendar days:
+
+    | month | days | minutes (largest remainder) | hours | revenue |
+    |---|---|---|---|---|
+    | 2026-11 | 30 | 1,173.91 -> 1,174 | 19.57 | 3,424.75 GBP |
+    | 2026-12 | 31 | 1,213.04 -> 1,213 | 20.22 | 3,538.50 GBP |
+    | 2027-01 | 31 | 1,213.04 -> 1,213 | 20.22 | 3,538.50 GBP |
+
+    C-TM's project is not in Kantata, so it stays on the staffing plan (unnamed demand)."""
+    from datetime import date
+
+    from pshub.domain.money import Money
+    from pshub.domain.projects import Project, Task
+
+    staffed = Project(
+        id="prj-C-ST",
+        contract_id="C-ST",
+        name="C-ST",
+        template="TPL-ADVISORY",
+        legal_entity="UK",
+        currency="GBP",
+        budget=Money.of("100000.00", "GBP"),
+        start_date=date(2026, 11, 1),
+        end_date=date(2027, 1, 31),
+        tasks=(Task(id="task-C-ST-design", name="Design"),),
+    )
+    ref = hub_world.psa.upsert_project(staffed, "Globex")
+    aid = hub_world.psa.assign(ref.task_ids["task-C-ST-design"], "2003", 3600)
+    body = contract("C-ST", start_date="2026-11-01", end_date="2027-01-31")
+    save_deal(hub_world.hub, body, project("C-ST", "GBP"), ref.project_id)
+    result = forecast_run("staffed", publish=False)
+    assert result["status"] == "completed"
+    with hub_world.hub.db.session() as s:
+        snap = store.load_snapshot(s, result["version"])
+    assert snap is not None
+    lineage = {
+        (c.month, e.source_id): e.amount.amount
+        for c in snap.data.cells
+        if c.category is Category.BACKLOG
+        for e in c.lineage
+        if e.refs == ("C-ST",)
+    }
+    assert lineage == {
+        ("2026-11", f"psa:{aid}:2026-11"): Decimal("3424.75"),
+        ("2026-12", f"psa:{aid}:2026-12"): Decimal("3538.50"),
+        ("2027-01", f"psa:{aid}:2027-01"): Decimal("3538.50"),
+    }
+    plan = [
+        e.source_id
+        for c in snap.data.cells
+        for e in c.lineage
+        if e.refs == ("C-TM",) and c.category is Category.BACKLOG
+    ]
+    assert plan and all(sid.startswith("plan:C-TM:") for sid in plan)

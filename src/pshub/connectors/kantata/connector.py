@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from pshub.connectors.errors import TransientError
-from pshub.connectors.kantata import mapping, writes
+from pshub.connectors.kantata import mapping, staffing, writes
 from pshub.connectors.kantata.client import KantataClient, Params
 from pshub.connectors.kantata.feed import Feed
 from pshub.connectors.kantata.models import (
@@ -28,6 +28,7 @@ from pshub.domain.delivery import Change, ExpenseEntry, TimeEntry
 from pshub.domain.ids import external_id
 from pshub.domain.money import Money
 from pshub.domain.projects import Project
+from pshub.domain.staffing import PlannedWork
 from pshub.flows.ports import PsaProjectRef
 
 # Aliases: the class's own ``list`` method would shadow the builtin inside its body.
@@ -35,6 +36,7 @@ ChangePage = tuple[list[Change], str | None]
 TimeEntries = list[TimeEntry]
 Expenses = list[ExpenseEntry]
 Ids = list[str]
+Planned = list[PlannedWork]
 
 BULK_STORIES = 300  # the vendor's bulk-create limit for stories
 
@@ -155,6 +157,16 @@ class KantataConnector:
         writes.set_milestone_invoice_status(
             self._client, billing_milestone_id, invoice_number, status
         )
+
+    # -- staffing (see staffing.py) --
+
+    def planned_work(self, workspace_ids: Sequence[str] | None = None) -> Planned:
+        """Current resource assignments with the window of their work (forecast input)."""
+        return staffing.planned_work(self._client, workspace_ids)
+
+    def assign(self, story_id: str, user_id: str, estimated_minutes: int) -> str:
+        """Assign a consultant to a task (idempotent: updates their current assignment)."""
+        return staffing.assign(self._client, story_id, user_id, estimated_minutes)
 
     # -- projects --
 

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pshub.sandboxes.base import SandboxState, make_app
 from pshub.sandboxes.kantata import (
+    assignments,
     billing_milestones,
     bulk,
     events,
@@ -107,7 +108,15 @@ def create_app(state: SandboxState, *, tokens: set[str] | frozenset[str], seed: 
     guard = [_auth(frozenset(tokens))]
     routers = [
         module.router(state)
-        for module in (workspaces, stories, users, time_entries, expenses, billing_milestones)
+        for module in (
+            workspaces,
+            stories,
+            users,
+            time_entries,
+            expenses,
+            billing_milestones,
+            assignments,
+        )
     ]
     routers += [submissions.router(state, submissions.TIME)]
     routers += [submissions.router(state, submissions.EXPENSE)]
