@@ -32,6 +32,9 @@ QUEUES: dict[str, dict[str, Any]] = {
     "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
     "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    # T&M invoicing runs (one per period and project) and credit notes (one per memo version).
+    "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
 }
 
 
@@ -141,11 +144,13 @@ def build(
 
 def launch(built: Container) -> None:
     """Start DBOS on the configured system database and register the flows' queues."""
+    import pshub.flows.credit_notes
     import pshub.flows.deal_to_project
     import pshub.flows.forecast
     import pshub.flows.milestone_billing
     import pshub.flows.payments
-    import pshub.flows.time_to_bill  # noqa: F401
+    import pshub.flows.time_to_bill
+    import pshub.flows.tm_invoicing  # noqa: F401
 
     url = built.settings.resolved_dbos_url()
     config: DBOSConfig = {

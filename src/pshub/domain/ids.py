@@ -18,6 +18,7 @@ PREFIXES: dict[str, str] = {
     "invoice": "inv",
     "payment": "pay",
     "journal": "jnl",
+    "credit_note": "crn",
     "event": "evt",
 }
 

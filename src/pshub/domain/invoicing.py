@@ -25,6 +25,7 @@ from pshub.domain.ids import canonical_id
 from pshub.domain.money import Money
 from pshub.domain.parties import LegalEntity, TaxProfile
 from pshub.domain.projects import Milestone, Project
+from pshub.domain.tm_invoicing import TmInvoicingRules
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -41,6 +42,7 @@ class InvoicingRules(BaseModel):
     invoice_item_id: str = "3"
     pending_approval: bool = False
     tax_code_ids: dict[str, str] = {}
+    tm: TmInvoicingRules = TmInvoicingRules()
 
     def needs_acceptance(self, contract: Contract) -> bool:
         return (

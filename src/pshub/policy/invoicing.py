@@ -1,4 +1,5 @@
-"""Invoicing policy (``invoicing.yaml``): acceptance, milestone order, terms, ERP item and tax ids.
+"""Invoicing policy (``invoicing.yaml``): acceptance, milestone order, terms, ERP item and tax ids,
+and the T&M invoice grouping (``tm_invoicing``).
 
 Validated strictly; every problem names the file and the field path. A policy directory made
 before this file existed falls back to the built-in default, so upgrading needs no edit.
@@ -6,13 +7,15 @@ before this file existed falls back to the built-in default, so upgrading needs 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pshub.domain.invoicing import InvoicingRules
+from pshub.domain.tm_invoicing import Grouping, PurchaseOrder, TmInvoicingRules
 from pshub.policy.loader import DEFAULT_POLICY_DIR, PolicyError, PolicyInvalid
 
 FILE = "invoicing.yaml"
@@ -25,6 +28,46 @@ class _Acceptance(BaseModel):
     contracts: list[str] = []
 
 
+class _PurchaseOrder(BaseModel):
+    model_config = _STRICT
+    number: str = Field(min_length=1)
+    valid_from: date
+
+
+class _TmInvoicing(BaseModel):
+    """``tm_invoicing``: how posted time and expenses are grouped into invoices."""
+
+    model_config = _STRICT
+    grouping: Grouping = Grouping.PER_PROJECT
+    service_lines: dict[str, Grouping] = {}
+    contracts: dict[str, Grouping] = {}
+    purchase_orders: dict[str, list[_PurchaseOrder]] = {}
+    time_item_id: str = Field("1", pattern=r"^\d+$")
+    expense_item_id: str = Field("2", pattern=r"^\d+$")
+
+    @model_validator(mode="after")
+    def _po_contracts_have_orders(self) -> _TmInvoicing:
+        for contract, grouping in self.contracts.items():
+            if grouping is Grouping.PER_PO and not self.purchase_orders.get(contract):
+                raise ValueError(
+                    f"contracts.{contract}: per_po needs purchase_orders for the contract"
+                )
+        return self
+
+    def rules(self) -> TmInvoicingRules:
+        return TmInvoicingRules(
+            default_grouping=self.grouping,
+            service_lines=dict(self.service_lines),
+            contracts=dict(self.contracts),
+            purchase_orders={
+                c: tuple(PurchaseOrder(number=p.number, valid_from=p.valid_from) for p in pos)
+                for c, pos in self.purchase_orders.items()
+            },
+            time_item_id=self.time_item_id,
+            expense_item_id=self.expense_item_id,
+        )
+
+
 class InvoicingFile(BaseModel):
     model_config = _STRICT
     acceptance_required: _Acceptance = _Acceptance()
@@ -33,6 +76,7 @@ class InvoicingFile(BaseModel):
     invoice_item_id: str = Field("3", pattern=r"^\d+$")
     pending_approval: bool = False
     tax_code_ids: dict[str, str] = {}
+    tm_invoicing: _TmInvoicing = _TmInvoicing()
 
     @field_validator("tax_code_ids")
     @classmethod
@@ -82,6 +126,7 @@ def to_rules(parsed: InvoicingFile) -> InvoicingRules:
         invoice_item_id=parsed.invoice_item_id,
         pending_approval=parsed.pending_approval,
         tax_code_ids=dict(parsed.tax_code_ids),
+        tm=parsed.tm_invoicing.rules(),
     )
 
 

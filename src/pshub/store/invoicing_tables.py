@@ -1,10 +1,12 @@
 """ORM rows for invoicing: milestone completions (the inbox of milestone billing), invoices
-(the hub's copy of each ERP invoice, also the receivables feed) and customer payments."""
+(the hub's copy of each ERP invoice, also the receivables feed), customer payments, the source
+lines of T&M invoices, and credit notes with the lines they returned to re-billable."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,7 +51,7 @@ class InvoiceRow(Base):
     __tablename__ = "invoices"
 
     invoice_id: Mapped[str] = mapped_column(String(80), primary_key=True)  # canonical
-    source: Mapped[str] = mapped_column(String(16))  # milestone (time & materials later)
+    source: Mapped[str] = mapped_column(String(16))  # milestone | tm
     source_id: Mapped[str] = mapped_column(String(80))  # e.g. the milestone's canonical id
     project_id: Mapped[str] = mapped_column(String(80))
     contract_id: Mapped[str] = mapped_column(String(80))
@@ -100,3 +102,69 @@ class PaymentRow(Base):
         UniqueConstraint("erp_payment_id", "invoice_erp_id", name="uq_invoice_payments"),
         Index("ix_invoice_payments_invoice", "invoice_id"),
     )
+
+
+class TmInvoiceLineRow(Base):
+    """One source line on a T&M invoice (the invoice itself is an ``invoices`` row with
+    source "tm"). ``state``: planned (the ERP call is on its way) | invoiced | rejected."""
+
+    __tablename__ = "tm_invoice_lines"
+
+    invoice_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    source_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[str] = mapped_column(String(80))  # PSA project id
+    period: Mapped[str] = mapped_column(String(7))  # the run's period
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text)
+    rebill: Mapped[bool]  # billed again after a credit
+    state: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_tm_invoice_lines_source", "source_key"),
+        Index("ix_tm_invoice_lines_project_state", "project_id", "state"),
+    )
+
+
+class CreditNoteRow(Base):
+    """A credit memo against one of the hub's invoices, as last read from the ERP (or issued
+    by the hub). ``status``: received | applied (lines returned) | exception."""
+
+    __tablename__ = "credit_notes"
+
+    erp_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    credit_note_id: Mapped[str] = mapped_column(String(80))  # canonical
+    invoice_id: Mapped[str] = mapped_column(String(80))
+    number: Mapped[str | None] = mapped_column(String(80))
+    total: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    origin: Mapped[str] = mapped_column(String(10))  # erp | hub
+    reason: Mapped[str | None] = mapped_column(Text)
+    erp_modified: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    lines: Mapped[dict[str, Any]]  # the memo's lines as read: {"items": [...]}
+    correlation_id: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_credit_notes_invoice", "invoice_id"),)
+
+
+class CreditedLineRow(Base):
+    """A source line a credit memo credited in full: it became re-billable. The primary key
+    makes a redelivered or replayed memo credit a line once."""
+
+    __tablename__ = "credited_lines"
+
+    erp_id: Mapped[str] = mapped_column(String(80), primary_key=True)  # the credit memo
+    source_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)  # the credited posting's version
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_credited_lines_source", "source_key"),)

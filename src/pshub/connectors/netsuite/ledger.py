@@ -17,6 +17,7 @@ from pshub.connectors.netsuite.models import NsPeriod, NsTransaction
 from pshub.connectors.netsuite.schemas import (
     AccountingPeriod,
     CreditMemoDraft,
+    CreditMemoView,
     ExpenseLine,
     InvoiceDraft,
     InvoiceView,
@@ -88,6 +89,16 @@ class LedgerMixin:
     def create_credit_memo(self, draft: CreditMemoDraft) -> str:
         """A credit memo from the invoice, applied to it; its internal id."""
         return self._upsert("creditMemo", draft.canonical_id, lm.credit_memo_body(draft))
+
+    def list_credit_memos(self, since: datetime) -> list[CreditMemoView]:
+        """Credit memos created or changed since ``since`` (UTC), with their lines."""
+        stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        ids = self.find_ids("creditMemo", f'lastModifiedDate ON_OR_AFTER "{stamp}"')
+        return [self.get_credit_memo(internal_id) for internal_id in ids]
+
+    def get_credit_memo(self, internal_id: str) -> CreditMemoView:
+        record = self._transaction("creditMemo", internal_id)
+        return lm.credit_memo_view(record, self.currency_code(record))
 
     def apply_payment(self, draft: PaymentDraft) -> str:
         """Record a customer payment applied to invoices; its internal id."""

@@ -11,6 +11,7 @@ from pshub.connectors.netsuite.models import NsLine, NsPeriod, NsTransaction
 from pshub.connectors.netsuite.schemas import (
     AccountingPeriod,
     CreditMemoDraft,
+    CreditMemoView,
     ExpenseLine,
     InvoiceDraft,
     InvoiceLine,
@@ -216,6 +217,25 @@ def payment_view(record: NsTransaction, currency: str) -> PaymentView:
         tran_date=date.fromisoformat(record.tran_date or "1970-01-01"),
         last_modified=record.last_modified,
         applications=applications,
+    )
+
+
+def credit_memo_view(record: NsTransaction, currency: str) -> CreditMemoView:
+    invoices = [record.created_from.id] if record.created_from else []
+    invoices += [
+        line.doc.id
+        for line in (record.apply or _EMPTY).items
+        if line.apply and line.doc is not None and line.doc.id not in invoices
+    ]
+    return CreditMemoView(
+        internal_id=record.id,
+        tran_id=record.tran_id or "",
+        canonical_id=canonical_from_external(record.external_id),
+        invoice_internal_ids=tuple(invoices),
+        total=_money(record.total, currency),
+        tran_date=date.fromisoformat(record.tran_date or "1970-01-01"),
+        last_modified=record.last_modified,
+        lines=tuple(_invoice_line(line, currency) for line in (record.item or _EMPTY).items),
     )
 
 

@@ -129,6 +129,7 @@ class NsTransaction(BaseModel):
     payment: Decimal | None = None
     applied: Decimal | None = None
     last_modified: str = Field("", alias="lastModifiedDate")
+    created_from: NsRef | None = Field(None, alias="createdFrom")
     item: NsSublist | None = None
     apply: NsSublist | None = None
 

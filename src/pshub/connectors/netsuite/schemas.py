@@ -131,6 +131,21 @@ class CreditMemoDraft(BaseModel):
     memo: str | None = None
 
 
+class CreditMemoView(BaseModel):
+    """A credit memo as read back: the invoice it was created from or applied to, its lines."""
+
+    model_config = _FROZEN
+
+    internal_id: str
+    tran_id: str
+    canonical_id: str | None
+    invoice_internal_ids: tuple[str, ...]  # createdFrom first, then applied invoices
+    total: Money
+    tran_date: date
+    last_modified: str
+    lines: tuple[InvoiceLine, ...]
+
+
 class PaymentApplication(BaseModel):
     model_config = _FROZEN
 
