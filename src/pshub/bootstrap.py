@@ -35,6 +35,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     # T&M invoicing runs (one per period and project) and credit notes (one per memo version).
     "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    # Change orders: one run per contract at a time (intake dispatches them in order).
+    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
 }
 
 
@@ -144,6 +146,7 @@ def build(
 
 def launch(built: Container) -> None:
     """Start DBOS on the configured system database and register the flows' queues."""
+    import pshub.flows.change_orders
     import pshub.flows.credit_notes
     import pshub.flows.deal_to_project
     import pshub.flows.forecast

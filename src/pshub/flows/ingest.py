@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pshub.bootstrap import Container
-from pshub.flows import deal_to_project, registry
+from pshub.flows import change_intake, deal_to_project, registry
 from pshub.store import repos
 
 SOURCE = "salesforce"
@@ -84,7 +85,10 @@ def parse_salesforce(body: bytes) -> SalesforceChangeEvent:
             "payload.ChangeEventHeader.entityName",
             f"{header.entityName!r} is not handled (expected 'Opportunity')",
         )
-    stage = (event.payload.model_extra or {}).get("StageName")
+    values = event.payload.model_extra or {}
+    if change_intake.is_change_order(header.changedFields, values):
+        return event  # an approved change order on a won deal
+    stage = values.get("StageName")
     if stage != "Closed Won":
         raise EventRejected("payload.StageName", f"{stage!r} is not 'Closed Won'")
     return event
@@ -107,6 +111,8 @@ def reject(c: Container, body: bytes, error: str, event_id: str | None = None) -
 def accept_salesforce(c: Container, body: bytes, event: SalesforceChangeEvent) -> Accepted:
     """Write the event to the inbox, then start one flow per opportunity it names."""
     opp_ids = event.payload.ChangeEventHeader.recordIds
+    if change_intake.is_change_order(event.payload.ChangeEventHeader.changedFields, _values(event)):
+        return _accept_change_order(c, body, event)
     correlation = deal_to_project.correlation_id_for(SOURCE, opp_ids[0])
     inputs = [
         deal_to_project.ProvisionDealInput(
@@ -140,6 +146,25 @@ def accept_salesforce(c: Container, body: bytes, event: SalesforceChangeEvent) -
     if not new:
         return Accepted(inbox_id, True, correlation, [])
     return Accepted(inbox_id, False, correlation, dispatch(c, inbox_id, inputs))
+
+
+def _values(event: SalesforceChangeEvent) -> dict[str, Any]:
+    return dict(event.payload.model_extra or {})
+
+
+def _accept_change_order(c: Container, body: bytes, event: SalesforceChangeEvent) -> Accepted:
+    header = event.payload.ChangeEventHeader
+    stamp = header.commitTimestamp
+    committed = datetime.now(UTC) if stamp is None else datetime.fromtimestamp(stamp / 1000, UTC)
+    inbox_id, duplicate, correlation, ids = change_intake.accept_salesforce(
+        c,
+        body,
+        header.recordIds,
+        event.event.EventUuid,
+        _values(event),
+        committed,
+    )
+    return Accepted(inbox_id, duplicate, correlation, ids)
 
 
 def dispatch(

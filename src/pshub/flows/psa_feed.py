@@ -5,8 +5,8 @@ increasing event id. The cursor is written in the same transaction as the work i
 delivered: a crash re-reads at most one page, and the upsert ignores versions it already holds.
 A deleted entry becomes an unapproved newer version, which the ledger reverses if posted.
 Milestone completions go, in the same transaction as the cursor, to milestone billing's inbox
-(``milestone_intake``), which then starts the billing workflows; budget changes are kept for
-the flows that use them (change orders).
+(``milestone_intake``), which then starts the billing workflows; budget and milestone-amount
+changes go, in the same transaction, to the change-order inbox (``change_intake``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pshub.bootstrap import Container
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.billing import WorkItem, work_item_from_expense, work_item_from_time
 from pshub.domain.delivery import ApprovalDecision, Change, ExpenseEntry, TimeEntry
-from pshub.flows import milestone_intake
+from pshub.flows import change_intake, milestone_intake
 from pshub.store import billing as repo
 
 FEED = "kantata:changes"
@@ -30,6 +30,7 @@ class PollResult:
     changes: int = 0
     work_items: int = 0
     milestones: int = 0
+    change_orders: int = 0
     cursor: str | None = None
 
 
@@ -51,6 +52,7 @@ def poll(
         with c.db.session() as s:
             result.work_items += repo.upsert_work_items(s, items)
             result.milestones += milestone_intake.take(s, changes, c.psa.system)
+            result.change_orders += change_intake.take(s, changes, c.psa.system)
             repo.set_cursor(s, FEED, after)
         cursor = after
         result.pages += 1
@@ -59,6 +61,7 @@ def poll(
         if len(changes) < limit:
             break
     milestone_intake.dispatch(c)
+    change_intake.dispatch(c)
     return result
 
 

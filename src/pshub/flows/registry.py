@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pshub.bootstrap import container
-from pshub.flows import deal_to_project, milestone_billing, milestone_intake, time_to_bill
+from pshub.flows import (
+    change_intake,
+    change_orders,
+    deal_to_project,
+    milestone_billing,
+    milestone_intake,
+    time_to_bill,
+)
 from pshub.flows.durable import enqueue
 
 
@@ -31,6 +38,8 @@ def restart(trigger: dict[str, Any], attempt: int) -> str:
         workflow_id = f"{time_to_bill.POST_FLOW}:{batches.batch_ids[0]}:retry{attempt}"
         enqueue(time_to_bill.POST_QUEUE, time_to_bill.time_to_bill_post, batches, workflow_id)
         return workflow_id
+    if flow == change_orders.FLOW:  # a rejected or failed change order: apply it again
+        return change_intake.restart(container(), str(trigger["input"]["change_key"]))
     if flow == milestone_billing.FLOW:  # a blocked or failed milestone: bill it again
         return milestone_intake.restart(container(), str(trigger["input"]["milestone_id"]))
     raise ValueError(f"trigger.flow: unknown flow {flow!r}")

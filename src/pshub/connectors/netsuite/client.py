@@ -21,6 +21,7 @@ from pshub.connectors.netsuite.bulk import MAX_BATCH, BulkWriter
 from pshub.connectors.netsuite.errors import VENDOR, from_response, from_transport
 from pshub.connectors.netsuite.ledger import LedgerMixin
 from pshub.connectors.netsuite.models import NsCustomer, NsJob, NsPage
+from pshub.connectors.netsuite.sales_orders import SalesOrderMixin
 from pshub.connectors.netsuite.wirejson import dumps, loads
 from pshub.connectors.retry import RetryPolicy
 from pshub.domain.parties import Account, LegalEntity
@@ -30,7 +31,7 @@ from pshub.flows.ports import ErpBillingLine, ErpPostResult
 RECORD_PATH = "/services/rest/record/v1"
 
 
-class NetSuiteConnector(LedgerMixin):
+class NetSuiteConnector(LedgerMixin, SalesOrderMixin):
     """The ERP port for NetSuite: customers and jobs, and (:class:`LedgerMixin`) time,
     expenses, invoices, credit memos, payments, journals and accounting periods.
 

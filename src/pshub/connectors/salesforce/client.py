@@ -161,6 +161,13 @@ class SalesforceConnector:
             )
         return opp_id
 
+    def add_opportunity_line(self, opportunity_id: str, fields: Mapping[str, Any]) -> str:
+        """Add a line item to an existing opportunity (a change order's new scope)."""
+        opp_id = self._checked_id(opportunity_id, "add_opportunity_line")
+        return self._write(
+            "OpportunityLineItem", {**fields, "OpportunityId": opp_id}, None, "add_opportunity_line"
+        )
+
     def update_opportunity(self, opportunity_id: str, fields: Mapping[str, Any]) -> None:
         opp_id = self._checked_id(opportunity_id, "update_opportunity")
         body = dumps(dict(fields))

@@ -33,7 +33,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from pshub.sandboxes.base import FaultSettings, SandboxState, make_app
-from pshub.sandboxes.netsuite import billing, transactions  # noqa: F401 - register types
+from pshub.sandboxes.netsuite import billing, sales_orders, transactions  # noqa: F401 - register types
 from pshub.sandboxes.netsuite.asyncjobs import (
     MAX_BATCH,
     JobRunner,

@@ -23,9 +23,11 @@ Data Capture Developer Guide, in the CometD JSON form of ``data``::
 For CREATE the body carries every non-null field and ``changedFields`` is empty; for UPDATE it
 carries the changed fields and ``LastModifiedDate``, which ``changedFields`` lists. Only the
 transitions the hub subscribes to are relayed: an Opportunity whose StageName becomes
-"Closed Won". Delivery is at least once: events are kept in the state store with their status
-and retried with capped exponential backoff by a background thread; pending events are sent
-again when the sandbox starts.
+"Closed Won", and on a won Opportunity a change order whose ``Change_Order_Status__c`` becomes
+"Approved" (an UPDATE event carrying the changed fields, ``Change_Order_Number__c`` with it
+when it changed in the same write). Delivery is at least once: events are kept in the state
+store with their status and retried with capped exponential backoff by a background thread;
+pending events are sent again when the sandbox starts.
 """
 
 from __future__ import annotations
@@ -48,10 +50,16 @@ from pshub.sandboxes.salesforce.wire import dumps
 
 COLLECTION = "_cdc_events"
 WON = "Closed Won"
+CHANGE_ORDER_STATUS, APPROVED = "Change_Order_Status__c", "Approved"
 change_origin: contextvars.ContextVar[str] = contextvars.ContextVar(
     "change_origin", default="com/salesforce/api/rest/59.0"
 )
 _SKIP = {"Id", "IsDeleted", "SystemModstamp"}
+
+
+def _approved(after: dict[str, Any], changed: list[str]) -> bool:
+    """A change order on a won deal was just approved (``Change_Order_Status__c``)."""
+    return CHANGE_ORDER_STATUS in changed and after.get(CHANGE_ORDER_STATUS) == APPROVED
 
 
 def _schema_id(obj: SObject) -> str:
@@ -79,7 +87,7 @@ class ChangeEvents:
     ) -> None:
         if obj.name != "Opportunity" or after.get("StageName") != WON:
             return
-        if before is not None and before.get("StageName") == WON:
+        if before is not None and before.get("StageName") == WON and not _approved(after, changed):
             return
         replay = self.state.next_id("cdc:replay")
         event = {

@@ -147,6 +147,9 @@ SOBJECTS: dict[str, SObject] = {
             Field("Invoiced_Amount__c", "currency"),
             Field("Paid_Amount__c", "currency"),
             Field("Billing_Status__c", "picklist"),
+            # Change orders on a won deal: approving one relays a change event (events.py).
+            Field("Change_Order_Number__c", "string"),
+            Field("Change_Order_Status__c", "picklist"),
         ),
     ),
     "OpportunityLineItem": SObject(
