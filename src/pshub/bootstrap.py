@@ -37,6 +37,8 @@ QUEUES: dict[str, dict[str, Any]] = {
     "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     # Change orders: one run per contract at a time (intake dispatches them in order).
     "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    # One close at a time per worker: each reads the whole entity and locks its period.
+    "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.1},
 }
 
 
@@ -151,6 +153,7 @@ def launch(built: Container) -> None:
     import pshub.flows.deal_to_project
     import pshub.flows.forecast
     import pshub.flows.milestone_billing
+    import pshub.flows.month_end_close
     import pshub.flows.payments
     import pshub.flows.time_to_bill
     import pshub.flows.tm_invoicing  # noqa: F401

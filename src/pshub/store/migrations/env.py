@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import pshub.store.close_tables  # (month-end close tables on Base.metadata)
 import pshub.store.ops_tables  # noqa: F401  (console tables and indexes on Base.metadata)
 from pshub.store.tables import Base
 
