@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pshub import close_cli, invoicing_cli
 from pshub.forecast_cli import app as forecast_app
 from pshub.revenue_cli import app as revenue_app
 from pshub.settings import Settings
@@ -164,6 +165,20 @@ def _print_demo(result: Any) -> None:
             f"double billed: {month['double_billed']}; days to bill: mean "
             f"{d2b.get('mean')}, p95 {d2b.get('p95')}"
         )
+        if "invoices_created" in month:
+            recon = month.get("reconciliation") or {}
+            err.print(
+                f"[bold]Billing and close[/]: {month['milestones_completed']} milestones "
+                f"completed, {month['invoices_created']} invoices "
+                f"({month['invoices_by_source']['milestone']} milestone, "
+                f"{month['invoices_by_source']['tm']} T&M), {month['payments_applied']} "
+                f"payments, {month['credit_notes']} credit note(s), "
+                f"{month['change_orders_applied']} change order(s) applied; "
+                f"{month['closes_locked']}/{month['closes']} entity-months closed; "
+                f"reconciliation {recon.get('period')}: {recon.get('contracts')} contracts, "
+                f"{recon.get('timing')} timing, {recon.get('break')} breaks, "
+                f"{recon.get('unexplained')} unexplained"
+            )
         for event in result.month_events:
             err.print(f"  · {event}")
     for vendor, counts in result.records.items():
@@ -245,9 +260,13 @@ def check_config(
 ) -> None:
     """Validate the policy files; every problem is printed with its file and field."""
     from pshub.policy import check_policy
+    from pshub.policy.forecast import check_forecast_policy
+    from pshub.policy.invoicing import check_invoicing
 
     directory = policy_dir or _settings(data_dir).resolved_policy_dir()
     policy, errors = check_policy(directory)
+    # invoicing.yaml and forecast.yaml are loaded on their own; check them here too
+    errors = [*errors, *check_invoicing(directory)[1], *check_forecast_policy(directory)[1]]
     if errors or policy is None:
         for e in errors:
             err.print(f"[red]error[/] {e}")
@@ -361,3 +380,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# Month-end close and reconciliation (pshub.close_cli), after the commands above in --help.
+app.command("close")(close_cli.close)
+app.command("reconcile")(close_cli.reconcile)
+app.add_typer(invoicing_cli.app, name="invoicing")

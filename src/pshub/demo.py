@@ -20,6 +20,7 @@ from sqlalchemy import select
 from pshub.policy import DEFAULT_POLICY_DIR
 from pshub.settings import Settings
 from pshub.simulate import Firm, build_firm, close_deals, seed_crm
+from pshub.simulate_billing import BillingSimulation, previous_month
 from pshub.simulate_delivery import simulate_delivery
 from pshub.stack import Stack, start_stack
 from pshub.store.tables import BusinessException, FlowRun
@@ -149,12 +150,18 @@ def _month(
                 psa = run.result["system_ids"]["psa_project_id"]
                 projects.append((psa, opp.billing_model == "Time & Materials"))
     forecasts: list[dict[str, Any]] = []
+    billing = BillingSimulation(stack)
+    closed: list[str] = []
 
     def snapshot(first_open_month: str) -> None:
-        # A forecast as of each simulated month end, for the backtest; the last is published.
+        # Month end: invoice and close the month, then a forecast as of the first open month
+        # (for the backtest; the last is published).
         from pshub.flows.forecast import forecast_history
         from pshub.simulate_delivery import DAYS, START
 
+        period = previous_month(first_open_month)
+        billing.month_end(period, first_open_month)
+        closed.append(period)
         end = START + timedelta(days=DAYS)
         last = first_open_month > f"{end:%Y-%m}"
         forecasts.extend(forecast_history(stack, [first_open_month], publish=last))
@@ -164,10 +171,17 @@ def _month(
         )
 
     month_events: list[str] = []
-    month = simulate_delivery(stack, projects, firm.seed, on_day, on_month_end=snapshot)
+    month = simulate_delivery(
+        stack, projects, firm.seed, on_day, on_month_end=snapshot, on_evening=billing.evening
+    )
+    if closed:
+        billing.finish(closed[-1])
     summary = month.summary()
+    summary.update(billing.summary())
+    # a line billed twice anywhere: posted twice to the ERP, or on two live invoices
+    summary["double_billed"] = summary["double_billed"] + summary["double_billed_invoices"]
     summary["forecast"] = _forecast_summary(forecasts)
-    data = {"summary": summary, "events": month.events + month_events}
+    data = {"summary": summary, "events": month.events + billing.result.events + month_events}
     marker.write_text(json.dumps(data, indent=1))
     return data
 
@@ -292,5 +306,7 @@ def external_key(vendor: str, collection: str, record: dict[str, Any]) -> str | 
     for name in ("externalId", "PSHub_Id__c", "PSHub_Contract_Id__c", "service_model_ref"):
         value = record.get(name)
         if isinstance(value, str) and value.startswith("PSHUB-"):
-            return f"{collection}:{value}"
+            # Kantata: one canonical milestone is referenced by its story and its billing
+            # milestone (different ``service_model``s); a duplicate repeats both.
+            return f"{collection}:{record.get('service_model', '')}:{value}"
     return None

@@ -68,9 +68,11 @@ def simulate_delivery(
     seed: int,
     on_day: Callable[[int, int], None] | None = None,
     on_month_end: Callable[[str], None] | None = None,
+    on_evening: Callable[[date], None] | None = None,
 ) -> DeliveryResult:
     """``projects``: (PSA project id, billable?) of the provisioned projects. ``on_month_end``
-    is called with the first open month when a simulated month closes (and at the end)."""
+    is called with the first open month when a simulated month closes (and at the end),
+    ``on_evening`` with the day after each business day's billing run."""
     rng = random.Random(seed * 7919 + 1)
     psa: Any = stack.container.psa
     result = DeliveryResult()
@@ -139,6 +141,8 @@ def simulate_delivery(
                 _hold(stack, "entry", f"time:{entry}", "set", "hours under dispute")
                 result.events.append(f"{day}: entry {entry} on billing hold")
             _bill(stack, day, result)
+            if on_evening:
+                on_evening(day)
             with stack.container.db.session() as s:
                 held_seen.update(_held_ids(s))
     if on_month_end:
@@ -232,7 +236,11 @@ def _finish(
         result.approved = len(approved)
         result.posted = int(
             s.query(BillingState)
-            .filter(BillingState.state == "posted", BillingState.source_key.like("time:%"))
+            .filter(
+                # posted to the ERP, whatever happened after (invoiced, credited)
+                BillingState.state.in_(("posted", "invoiced", "rebillable")),
+                BillingState.source_key.like("time:%"),
+            )
             .count()
         )
         result.reversed = int(

@@ -1,5 +1,5 @@
-"""Background work of ``pshub serve``: poll the PSA feed and the ERP's payments, and start
-billing runs, on a timer.
+"""Background work of ``pshub serve``: poll the PSA feed and the ERP's payments and credit
+memos, dispatch queued change orders, and start billing runs, on a timer.
 
 Each tick reads the change feed (idempotent, cursor saved with the data) and, when work is
 waiting, enqueues a billing run (the queue runs one at a time, so overlapping ticks are safe).
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from pshub.bootstrap import Container
 from pshub.connectors.errors import ConnectorError
-from pshub.flows import payments, psa_feed, time_to_bill
+from pshub.flows import change_intake, credit_notes, payments, psa_feed, time_to_bill
 from pshub.store import billing as billing_repo
 from pshub.store import repos
 
@@ -38,10 +38,14 @@ class BillingLoop:
             self._thread.join(timeout=30)
 
     def tick(self) -> str | None:
-        """One poll of the PSA feed (time, expenses, milestone completions), one of the ERP's
-        payments, and, if billing work waits, one billing run; returns the run's workflow id."""
+        """One poll of the PSA feed (time, expenses, milestone completions, budget changes),
+        one of the ERP's payments and credit memos, the next queued change order of each
+        contract, and, if billing work waits, one billing run; returns the run's workflow id.
+        (T&M invoicing runs and month-end closes are started by finance: ``pshub close``.)"""
         polled = psa_feed.poll(self.c)
         payments.poll(self.c)
+        credit_notes.poll(self.c)
+        change_intake.dispatch(self.c)
         with self.c.db.session() as s:
             waiting = billing_repo.count_items(s).get("pending", 0)
         if not waiting and not polled.work_items:

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -134,18 +136,33 @@ def link(
     ).first()
     now = utcnow()
     if row is None:
-        session.add(
-            CrossReference(
-                entity_type=entity_type,
-                canonical_id=canonical_id,
-                system=system,
-                system_type=system_type,
-                system_id=system_id,
-                created_at=now,
-                updated_at=now,
+        # Insert-if-absent: two flows may link the same pair at once (two deals of one
+        # account provisioning in parallel); the second must not fail on the unique index.
+        values = {
+            "entity_type": entity_type,
+            "canonical_id": canonical_id,
+            "system": system,
+            "system_type": system_type,
+            "system_id": system_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(CrossReference).values(**values).on_conflict_do_nothing())
+        row = session.scalars(
+            select(CrossReference).where(
+                CrossReference.entity_type == entity_type,
+                CrossReference.canonical_id == canonical_id,
+                CrossReference.system == system,
             )
-        )
-    elif row.system_id != system_id or row.system_type != system_type:
+        ).first()
+        if row is None:
+            raise ValueError(
+                f"{system} {system_type} {system_id} is already linked to another "
+                f"{entity_type}; not linked to {canonical_id}"
+            )
+    if row.system_id != system_id or row.system_type != system_type:
         row.system_id, row.system_type, row.updated_at = system_id, system_type, now
     session.flush()
 
