@@ -4,10 +4,12 @@ What each input comes from (and what stands in until the data is synced, docs/fo
 
 - **contracts**: the canonical ``contract`` records deal-to-project saved, with the milestones
   of their ``project`` record (a milestone without a due date is due at the contract's end).
-- **recognised to date and actuals**: until the revenue close flow exists, revenue recognised
-  in a month is the billable time **posted to the ERP** for the contract's project in that
-  accounting period (time-to-bill's posted lines, reversals netted). Milestones count as
-  unrecognised (milestone invoicing is not synced yet).
+- **recognised to date and actuals**: for a closed period (locked by the month-end close,
+  ``pshub close``) the revenue the close recognised per contract under ASC 606 — every billing
+  model (T&M, accepted milestones, cost-to-cost, retainers); for a period not closed yet, the
+  billable time **posted to the ERP** for the contract's project in that accounting period
+  (time-to-bill's posted lines, reversals netted) as a provisional figure. Milestones invoiced
+  before the as-of month are done (recognised), the others are backlog.
 - **assignments**: the PSA's current resource assignments (Kantata ``/assignments``: a
   consultant on a task for estimated minutes), spread over the task's window (else its
   project's) by calendar days, in the consultant's role (``consultants.yaml``) at the
@@ -53,6 +55,9 @@ from pshub.domain.sales import BillingModel
 from pshub.domain.staffing import PlannedWork
 from pshub.policy import Policy
 from pshub.policy.forecast import ForecastPolicy
+from pshub.store.billing import closed_periods
+from pshub.store.close_tables import CloseContractResult
+from pshub.store.invoicing_tables import InvoiceRow
 from pshub.store.tables import BillingLineRow, CanonicalRecord, CrossReference
 
 if TYPE_CHECKING:
@@ -77,10 +82,12 @@ class Gathered:
 
 @dataclass
 class _Posted:
-    """Posted billable amounts of one contract's project: by (period, currency)."""
+    """Revenue of one contract by (period, currency): recognised by the month-end close for
+    closed periods (``recognised``), else its posted billable time (provisional)."""
 
     project_id: str
     by_period: dict[tuple[str, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    recognised: set[str] = field(default_factory=set)  # periods closed (figures from the close)
 
 
 def gather(
@@ -98,7 +105,11 @@ def gather(
     findings: list[Finding] = []
     contracts, projects = _records(session)
     posted = _posted(session, as_of_month, projects, findings)
-    built = [_contract(c, projects.get(c["id"]), posted.get(c["id"]), findings) for c in contracts]
+    _recognised(session, as_of_month, projects, posted)
+    done = _billed_milestones(session, as_of_month)
+    built = [
+        _contract(c, projects.get(c["id"]), posted.get(c["id"]), findings, done) for c in contracts
+    ]
     usable = [c for c in built if c is not None]
     months = [add_months(as_of_month, k) for k in range(horizon_months)]
     cards = {str(c["id"]): str(c.get("rate_card") or "") for c in contracts}
@@ -121,10 +132,12 @@ def gather(
 
 
 def gather_actuals(session: Session, before_month: str) -> list[Actual]:
-    """Recognised revenue (posted billable time) of every month before ``before_month``."""
+    """Actual revenue of every month before ``before_month`` (recognised by the close for
+    closed periods, posted billable time before a period is closed)."""
     findings: list[Finding] = []
     contracts, projects = _records(session)
     posted = _posted(session, before_month, projects, findings)
+    _recognised(session, before_month, projects, posted)
     built = [_contract(c, projects.get(c["id"]), posted.get(c["id"]), findings) for c in contracts]
     return _actuals([c for c in built if c is not None], posted)
 
@@ -182,6 +195,41 @@ def _posted(
     return out
 
 
+def _recognised(
+    session: Session, before: str, projects: dict[str, dict[str, Any]], out: dict[str, _Posted]
+) -> None:
+    """Closed periods before ``before``: each contract's revenue is what the month-end close
+    recognised (every billing model), replacing the provisional posted time of that period."""
+    locked = closed_periods(session)
+    t = CloseContractResult.__table__.c
+    rows = session.execute(
+        select(t.legal_entity, t.period, t.contract_id, t.currency, t.revenue).where(
+            t.period < before
+        )
+    )
+    for entity, period, contract, currency, revenue in rows:
+        if (entity, period) not in locked:
+            continue  # a reopened period: provisional until closed again
+        project = (projects.get(contract) or {}).get("id", "")
+        entry = out.setdefault(contract, _Posted(project_id=project))
+        if period not in entry.recognised:
+            entry.recognised.add(period)
+            for key in [k for k in entry.by_period if k[0] == period]:
+                del entry.by_period[key]
+        entry.by_period[(period, currency)] += revenue
+
+
+def _billed_milestones(session: Session, before: str) -> set[str]:
+    """Milestones invoiced before ``before`` (accepted where acceptance is required): done,
+    so no longer backlog."""
+    rows = session.execute(
+        select(InvoiceRow.source_id, InvoiceRow.invoice_date).where(
+            InvoiceRow.source == "milestone", InvoiceRow.erp_id.is_not(None)
+        )
+    )
+    return {mid for mid, day in rows if f"{day:%Y-%m}" < before}
+
+
 def _unmapped(psa_project: str) -> Finding:
     return Finding(
         code="actual_unmapped_project",
@@ -196,6 +244,7 @@ def _contract(
     project: dict[str, Any] | None,
     posted: _Posted | None,
     findings: list[Finding],
+    done: set[str] | None = None,
 ) -> ContractForecastInput | None:
     value = Money.model_validate(body["value"])
     if not body.get("start_date") or not body.get("end_date"):
@@ -231,15 +280,21 @@ def _contract(
         recognised_to_date=Money.of(min(max(recognised, Decimal(0)), value.amount), value.currency),
         start_date=start,
         end_date=end,
-        milestones=_milestones(project, end) if model is BillingModel.FIXED_FEE_MILESTONE else (),
+        milestones=(
+            _milestones(project, end, done or set())
+            if model is BillingModel.FIXED_FEE_MILESTONE
+            else ()
+        ),
         percent_complete_plan=(
             _straight_line(start, end) if model is BillingModel.PERCENT_COMPLETE else ()
         ),
     )
 
 
-def _milestones(project: dict[str, Any] | None, end: date) -> tuple[MilestonePlan, ...]:
-    """The project's billable milestones; invoicing is not synced yet, so none is recognised."""
+def _milestones(
+    project: dict[str, Any] | None, end: date, done: set[str]
+) -> tuple[MilestonePlan, ...]:
+    """The project's billable milestones not yet invoiced (those are recognised: actuals)."""
     return tuple(
         MilestonePlan(
             id=m["id"],
@@ -247,6 +302,7 @@ def _milestones(project: dict[str, Any] | None, end: date) -> tuple[MilestonePla
             amount=Money.model_validate(m["amount"]),
         )
         for m in (project or {}).get("milestones", ())
+        if m["id"] not in done
     )
 
 
@@ -266,22 +322,29 @@ def _straight_line(start: date, end: date) -> tuple[PercentCompletePoint, ...]:
 def _actuals(
     contracts: Sequence[ContractForecastInput], posted: dict[str, _Posted]
 ) -> list[Actual]:
-    """One actual per contract and period: its posted billable time (reversals netted)."""
+    """One actual per contract and period: revenue the close recognised (a closed period;
+    sources: the contract and the close) or posted billable time, reversals netted
+    (provisional; sources: the contract and its PSA project)."""
     out: list[Actual] = []
     for c in contracts:
         entry = posted.get(c.id)
-        for (period, currency), amount in sorted(entry.by_period.items() if entry else ()):
-            if amount:
-                out.append(
-                    Actual(
-                        id=f"posted:{c.id}:{period}:{currency}",
-                        legal_entity=c.legal_entity,
-                        service_line=c.service_line,
-                        month=period,
-                        amount=Money.of(amount, currency),
-                        source_ids=(c.id, f"psa:{entry.project_id}" if entry else ""),
-                    )
+        if entry is None:
+            continue
+        for (period, currency), amount in sorted(entry.by_period.items()):
+            if not amount:
+                continue
+            closed = period in entry.recognised
+            source = f"close:{c.legal_entity}:{period}" if closed else f"psa:{entry.project_id}"
+            out.append(
+                Actual(
+                    id=f"{'recognised' if closed else 'posted'}:{c.id}:{period}:{currency}",
+                    legal_entity=c.legal_entity,
+                    service_line=c.service_line,
+                    month=period,
+                    amount=Money.of(amount, currency),
+                    source_ids=(c.id, source),
                 )
+            )
     return out
 
 

@@ -69,7 +69,14 @@ def build_case(
         currency=info.currency,
         periods=periods,
         contract=ContractTerms(price=price, obligations=tuple(obligations)),
-        activity=tuple(row for row in activity if row.period <= period),
+        # the engine reads facts in period order; a modification first within its period, so
+        # a milestone it adds can be accepted in the same month
+        activity=tuple(
+            sorted(
+                (row for row in activity if row.period <= period),
+                key=lambda row: (row.period, row.modification is None),
+            )
+        ),
     )
 
 
@@ -118,10 +125,16 @@ def _milestones(facts: ContractFacts) -> tuple[list[Obligation], list[Activity]]
         Obligation(id=mid, method=Method.POINT_IN_TIME, standalone_price=amount)
         for mid, amount in found
     ]
+    known = {ob.id for ob in obs} | {
+        added.id
+        for row in facts.amendments
+        if row.modification is not None
+        for added in row.modification.add_obligations
+    }  # milestones a change order added are obligations from its period on
     rows = [
         Activity(period=label, obligation=mid, satisfied=True)
         for mid, label in facts.accepted.items()
-        if any(ob.id == mid for ob in obs)
+        if mid in known
     ]
     return obs, rows
 

@@ -13,12 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from pshub.domain.revenue import Activity
+from pshub.domain.revenue import Activity, Method, Modification, Obligation
+from pshub.store.contract_tables import ContractVersionRow
 from pshub.store.invoicing_tables import InvoiceRow, MilestoneBillingRow, PaymentRow
 from pshub.store.tables import BillingLineRow, CanonicalRecord, CrossReference
 
@@ -66,17 +68,76 @@ class ContractFacts:
 
 
 def contract_amendments(
-    session: Session, contract_ids: list[str], through: str
-) -> dict[str, tuple[Activity, ...]]:
-    """Approved contract modifications of these contracts up to period ``through``, as the
-    engine's ``modification`` activity rows (ASC 606-10-25-10..13).
+    session: Session, infos: list[ContractInfo], through: str
+) -> dict[str, tuple[ContractInfo, tuple[Activity, ...]]]:
+    """Approved amendments of these contracts, from the hub's contract versions
+    (``contract_versions``): per amended contract, its terms as first signed (version 1) and
+    one ``modification`` row per later version in the period it takes effect (ASC
+    606-10-25-10..13), for periods up to ``through``.
 
-    They come from the hub's contract versions (table ``contract_versions``): each approved
-    amendment becomes one row in the period it takes effect, with its price change, added
-    obligations and the distinct / standalone-price facts. Until contract versions are
-    connected here, no contract has amendments.
+    A version's row carries its price change and, for milestone contracts, the milestones it
+    adds as point-in-time obligations at their amounts. Whether the added scope is distinct and
+    priced at its standalone selling price comes from the version when the change said so;
+    otherwise added milestones count as distinct and as priced at standalone price when the
+    price change equals their amounts (the contract price of the added scope is the best
+    evidence of its standalone price the hub has), and a change that adds nothing (a price or
+    budget change) is a cumulative catch-up. The engine decides the treatment from these facts.
     """
-    return {}
+    by_id = {i.contract_id: i for i in infos}
+    rows = session.scalars(
+        select(ContractVersionRow)
+        .where(ContractVersionRow.contract_id.in_(list(by_id)))
+        .order_by(ContractVersionRow.contract_id, ContractVersionRow.version)
+    ).all()
+    versions: dict[str, list[Any]] = {}
+    for row in rows:
+        versions.setdefault(row.contract_id, []).append(row)
+    out: dict[str, tuple[ContractInfo, tuple[Activity, ...]]] = {}
+    for contract_id, history in versions.items():
+        found = amended(by_id[contract_id], history, through)
+        if found is not None:
+            out[contract_id] = found
+    return out
+
+
+def amended(
+    info: ContractInfo, history: list[Any], through: str
+) -> tuple[ContractInfo, tuple[Activity, ...]] | None:
+    """The contract as first signed and its modification rows up to ``through``; ``history``
+    are its versions oldest first (rows of ``contract_versions``). None: nothing to amend."""
+    if len(history) < 2 or info.billing_model == "time_and_materials":
+        return None  # T&M revenue follows the hours, whatever the contract value says
+    first = history[0]
+    base = replace(info, value=Decimal(first.price), milestones=_version_milestones(first.terms))
+    mods = [_modification(before, after) for before, after in pairwise(history)]
+    return base, tuple(m for m in mods if m.period <= through)
+
+
+def _version_milestones(terms: dict[str, Any]) -> tuple[tuple[str, Decimal], ...]:
+    return tuple((m["id"], Decimal(m["amount"]["amount"])) for m in terms.get("milestones", ()))
+
+
+def _modification(before: Any, after: Any) -> Activity:
+    had = {mid for mid, _ in _version_milestones(before.terms)}
+    added = [(mid, amt) for mid, amt in _version_milestones(after.terms) if mid not in had]
+    price_change = Decimal(after.price_change)
+    distinct = after.distinct if after.distinct is not None else bool(added)
+    at_ssp = after.standalone_price
+    if at_ssp is None:
+        at_ssp = bool(added) and price_change == sum((a for _, a in added), ZERO)
+    day = after.effective_date or after.created_at.date()
+    return Activity(
+        period=f"{day:%Y-%m}",
+        modification=Modification(
+            price_change=price_change,
+            add_obligations=tuple(
+                Obligation(id=mid, method=Method.POINT_IN_TIME, standalone_price=amt)
+                for mid, amt in added
+            ),
+            distinct=distinct,
+            at_standalone_price=at_ssp,
+        ),
+    )
 
 
 def gather(session: Session, entity: str, period: str) -> list[ContractFacts]:
@@ -87,10 +148,9 @@ def gather(session: Session, entity: str, period: str) -> list[ContractFacts]:
     _add_lines(session, entity, period, by_psa)
     _add_milestones(session, period, by_contract)
     _add_invoices(session, entity, period, by_contract)
-    amendments = contract_amendments(session, list(by_contract), period)
-    for contract_id, rows in amendments.items():
-        if contract_id in by_contract:
-            by_contract[contract_id].amendments = rows
+    for contract_id, (base, rows) in contract_amendments(session, infos, period).items():
+        by_contract[contract_id].info = base
+        by_contract[contract_id].amendments = rows
     return list(by_contract.values())
 
 

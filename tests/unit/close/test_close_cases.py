@@ -125,3 +125,58 @@ def test_timing_differences_are_explained_and_breaks_are_counted_apart() -> None
     summary = summarise(diffs)
 
     assert (summary["timing"], summary["break"], summary["unexplained"]) == (1, 1, 1)
+
+
+def _version(price: str, change: str, milestones: list[tuple[str, str]], day: str) -> object:
+    from datetime import date, datetime
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        price=D(price),
+        price_change=D(change),
+        distinct=None,
+        standalone_price=None,
+        effective_date=date.fromisoformat(day),
+        created_at=datetime.fromisoformat(f"{day}T00:00:00+00:00"),
+        terms={
+            "milestones": [
+                {"id": mid, "amount": {"amount": amount, "currency": "USD"}}
+                for mid, amount in milestones
+            ]
+        },
+    )
+
+
+def test_a_change_order_adding_a_milestone_at_its_price_is_a_separate_contract() -> None:
+    """Version 1: m1 4,000 + m2 8,000 = 12,000. Version 2 (effective 2026-12) adds m3 3,000
+    and the price rises by 3,000: distinct scope priced at its own amount, so a separate
+    contract (ASC 606-10-25-12); m1's revenue is untouched and m3's is its 3,000.
+
+    | period  | fact                | revenue |
+    |---------|---------------------|---------|
+    | 2026-11 | m1 accepted         | 4,000   |
+    | 2026-12 | change order (v2)   | 0       |
+    | 2027-01 | m3 accepted         | 3,000   |"""
+    from pshub.close.facts import amended
+
+    v1 = _version("12000", "0", [("m1", "4000"), ("m2", "8000")], "2026-10-01")
+    v2 = _version("15000", "3000", [("m1", "4000"), ("m2", "8000"), ("m3", "3000")], "2026-12-05")
+    current = facts("fixed_fee_milestone", accepted={"m1": "2026-11", "m3": "2027-01"})
+    found = amended(current.info, [v1, v2], "2027-01")
+    assert found is not None
+    base, rows = found
+    assert base.value == D("12000") and [m for m, _ in base.milestones] == ["m1", "m2"]
+    (row,) = rows
+    assert row.period == "2026-12" and row.modification is not None
+    assert row.modification.price_change == D("3000")
+    assert [o.id for o in row.modification.add_obligations] == ["m3"]
+    assert row.modification.distinct is True and row.modification.at_standalone_price is True
+
+    amended_facts = facts("fixed_fee_milestone", accepted={"m1": "2026-11", "m3": "2027-01"})
+    amended_facts.info, amended_facts.amendments = base, rows
+    revenue = [
+        run_one(amended_facts, p).result.revenue.amount  # type: ignore[union-attr]
+        for p in ("2026-11", "2026-12", "2027-01")
+    ]
+    assert revenue == [D("4000.00"), D("0.00"), D("3000.00")]
+    assert amended(current.info, [v1], "2027-01") is None  # one version: nothing amended
