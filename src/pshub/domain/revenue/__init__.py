@@ -1,14 +1,15 @@
 """Revenue recognition (ASC 606 / IFRS 15): a pure engine.
 
-``run_contract(RevenueCase) -> RevenueResult``: allocation of the transaction price,
-revenue per obligation and period (time & materials, point in time, cost-to-cost,
-straight-line), contract modifications, contract balances and balanced journal entries.
+``run_contract(RevenueCase) -> RevenueResult`` (``run_contracts`` for a batch): allocation
+of the transaction price, revenue per obligation and period (time & materials, point in
+time, cost-to-cost, straight-line), contract modifications, contract balances and balanced
+journal entries.
 Imports only the standard library, pydantic and :mod:`pshub.domain.money`.
 """
 
 from pshub.domain.revenue.allocation import AllocationBasis, AllocationLine, allocate_price
 from pshub.domain.revenue.balances import Balances, balances
-from pshub.domain.revenue.engine import run_contract, total_revenue
+from pshub.domain.revenue.engine import run_contract, run_contracts, total_revenue
 from pshub.domain.revenue.journals import (
     Account,
     EntryKind,
@@ -74,5 +75,6 @@ __all__ = [
     "decide",
     "estimate",
     "run_contract",
+    "run_contracts",
     "total_revenue",
 ]

@@ -17,6 +17,8 @@ every journal). The contract is presented net (one asset or one liability), as 4
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict
 
 from pshub.domain.money import Money
@@ -37,6 +39,19 @@ class Balances(BaseModel):
     @property
     def cash(self) -> Money:
         return self.collected
+
+
+def position(
+    revenue: Decimal, billed: Decimal, collected: Decimal, zero: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
+    """(receivable, contract asset, contract liability) as plain amounts; the rules of
+    :func:`balances`, for the engine's inner loop. ``zero`` is the currency's rounded zero."""
+    net = revenue - (billed if billed >= collected else collected)
+    return (
+        billed - collected if billed > collected else zero,
+        net if net > zero else zero,
+        -net if net < zero else zero,
+    )
 
 
 def balances(revenue: Money, billed: Money, collected: Money) -> Balances:

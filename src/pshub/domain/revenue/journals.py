@@ -3,12 +3,14 @@
 An entry is derived from the change of the contract balances an event causes: assets
 (Cash, Receivable, Contract asset) increase with a debit, the liability and Revenue with a
 credit. Because Cash + AR + contract asset - contract liability = revenue holds before and
-after every event, the entry balances by construction; :class:`JournalEntry` still checks.
+after every event, the entry balances by construction, and it is still checked: by
+:class:`Journal` (on plain Decimals) for the entries the engine builds, by the validator of
+:class:`JournalEntry` for any built from data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from pshub.domain.money import Money, total
 from pshub.domain.revenue.balances import Balances
+from pshub.domain.revenue.build import MoneyMaker, trusted
 
 
 class UnbalancedEntryError(ValueError):
@@ -31,6 +34,8 @@ class Account(StrEnum):
 
 
 DEBIT_NORMAL = frozenset({Account.CASH, Account.RECEIVABLE, Account.CONTRACT_ASSET})
+_DEBIT_SIDE = {account: account in DEBIT_NORMAL for account in Account}  # increase is a debit
+_ZERO = Decimal(0)
 
 
 class EntryKind(StrEnum):
@@ -105,6 +110,94 @@ def line(
     )
 
 
+# The accounts an event's balance-sheet moves are given for, in this order.
+BALANCE_ACCOUNTS = (
+    Account.CASH,
+    Account.RECEIVABLE,
+    Account.CONTRACT_ASSET,
+    Account.CONTRACT_LIABILITY,
+)
+_Known = tuple[JournalLine, bool, Decimal]  # a built line, is it a debit, its amount
+
+
+class Journal:
+    """Builds the entries of one run in one currency; checks that every entry balances.
+
+    Lines are valid by construction (one side the positive amount, the other zero), so they
+    skip pydantic validation; being frozen, an equal line (same account, amount, side and
+    obligation) is shared rather than built again. The balance check runs on plain Decimals.
+    """
+
+    __slots__ = ("_balance", "_revenue", "money")
+
+    def __init__(self, money: MoneyMaker) -> None:
+        self.money = money
+        # increase as text (exact, and cheaper to hash than a Decimal) -> line, per account
+        self._balance: tuple[dict[str, _Known], ...] = tuple({} for _ in BALANCE_ACCOUNTS)
+        self._revenue: dict[str | None, dict[str, _Known]] = {}
+
+    def entry(
+        self,
+        period: str,
+        kind: EntryKind,
+        memo: str,
+        balance: Iterable[Decimal],
+        revenue: Iterable[tuple[str | None, Decimal]] = (),
+    ) -> JournalEntry | None:
+        """The entry of these increases (negative: decreases) of the ``BALANCE_ACCOUNTS`` and
+        of revenue per obligation; zero moves are left out, None when nothing moved."""
+        lines: list[JournalLine] = []
+        debits = credits = _ZERO
+        for slot, increase in enumerate(balance):
+            if increase:
+                key = str(increase)
+                known = self._balance[slot].get(key)
+                if known is None:
+                    account = BALANCE_ACCOUNTS[slot]
+                    known = self._balance[slot][key] = self._line(account, increase, None)
+                lines.append(known[0])
+                if known[1]:
+                    debits += known[2]
+                else:
+                    credits += known[2]
+        for obligation, increase in revenue:
+            if increase:
+                key = str(increase)
+                cache = self._revenue.get(obligation)
+                if cache is None:
+                    cache = self._revenue[obligation] = {}
+                known = cache.get(key)
+                if known is None:
+                    known = cache[key] = self._line(Account.REVENUE, increase, obligation)
+                lines.append(known[0])
+                if known[1]:
+                    debits += known[2]
+                else:
+                    credits += known[2]
+        if not lines:
+            return None
+        if debits != credits:
+            currency = self.money.currency
+            raise UnbalancedEntryError(
+                f"{period} {kind}: debits {Money.of(debits, currency)} "
+                f"!= credits {Money.of(credits, currency)}"
+            )
+        fields = {"period": period, "kind": kind, "memo": memo, "lines": tuple(lines)}
+        return trusted(JournalEntry, fields)
+
+    def _line(self, account: Account, increase: Decimal, obligation: str | None) -> _Known:
+        amount = abs(increase)
+        is_debit = (increase > 0) is _DEBIT_SIDE[account]
+        side, zero = self.money.make(amount), self.money.zero
+        fields = {
+            "account": account,
+            "debit": side if is_debit else zero,
+            "credit": zero if is_debit else side,
+            "obligation": obligation,
+        }
+        return trusted(JournalLine, fields), is_debit, amount
+
+
 def entry_for_change(
     period: str,
     kind: EntryKind,
@@ -114,27 +207,16 @@ def entry_for_change(
     revenue_by_obligation: Mapping[str, Decimal] | None = None,
 ) -> JournalEntry | None:
     """The entry that takes the books from ``before`` to ``after`` (None when nothing moved)."""
-    currency = after.revenue.currency
-    moves = [
-        (Account.CASH, after.collected.amount - before.collected.amount),
-        (Account.RECEIVABLE, after.receivable.amount - before.receivable.amount),
-        (Account.CONTRACT_ASSET, after.contract_asset.amount - before.contract_asset.amount),
-        (
-            Account.CONTRACT_LIABILITY,
-            after.contract_liability.amount - before.contract_liability.amount,
-        ),
-    ]
-    lines = [line(account, change, currency) for account, change in moves if change != 0]
+    balance = (
+        after.collected.amount - before.collected.amount,
+        after.receivable.amount - before.receivable.amount,
+        after.contract_asset.amount - before.contract_asset.amount,
+        after.contract_liability.amount - before.contract_liability.amount,
+    )
+    revenue: Iterable[tuple[str | None, Decimal]]
     if revenue_by_obligation is None:
-        revenue_change = after.revenue.amount - before.revenue.amount
-        if revenue_change != 0:
-            lines.append(line(Account.REVENUE, revenue_change, currency))
+        revenue = [(None, after.revenue.amount - before.revenue.amount)]
     else:
-        lines.extend(
-            line(Account.REVENUE, change, currency, obligation)
-            for obligation, change in revenue_by_obligation.items()
-            if change != 0
-        )
-    if not lines:
-        return None
-    return JournalEntry(period=period, kind=kind, memo=memo, lines=tuple(lines))
+        revenue = revenue_by_obligation.items()
+    journal = Journal(MoneyMaker(after.revenue.currency))
+    return journal.entry(period, kind, memo, balance, revenue)

@@ -16,7 +16,7 @@ change of estimate or price is a cumulative catch-up unless a modification says 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from pshub.domain.revenue.obligations import Method, Obligation, RevenueInputError
@@ -32,7 +32,7 @@ def round_progress(progress: Decimal, places: int | None) -> Decimal:
     return progress.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-@dataclass
+@dataclass(slots=True)
 class ObligationState:
     """Mutable running state of one obligation inside one engine run."""
 
@@ -51,18 +51,17 @@ class ObligationState:
     estimate_field: str = ""
     hours: Decimal = ZERO
     satisfied: bool = False
+    over: bool = False  # at the last progress(): costs depicting progress exceed the estimate
+    method: Method = field(init=False)  # the spec's, held here: read in every period
+    shares_price: bool = field(init=False)  # takes a share of the fixed price (all but T&M)
 
-    @property
-    def method(self) -> Method:
-        return self.spec.method
-
-    @property
-    def shares_price(self) -> bool:
-        """Takes a share of the fixed transaction price (everything but T&M)."""
-        return self.method is not Method.TIME_AND_MATERIALS
+    def __post_init__(self) -> None:
+        self.method = self.spec.method
+        self.shares_price = self.method is not Method.TIME_AND_MATERIALS
 
     def progress(self, through_idx: int, places: int | None) -> Decimal:
         """Measure of progress at the end of period ``through_idx`` (-1: before the first)."""
+        self.over = False
         if self.method is Method.POINT_IN_TIME:
             return ONE if self.satisfied else ZERO
         if self.method is Method.STRAIGHT_LINE:
@@ -90,6 +89,7 @@ class ObligationState:
             raise RevenueInputError(
                 self.estimate_field, "excluded costs and materials exceed costs incurred"
             )
+        self.over = done > expected  # what over_estimate() says, without computing it again
         return min(done / expected, ONE)
 
     def over_estimate(self) -> bool:

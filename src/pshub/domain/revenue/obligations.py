@@ -138,21 +138,27 @@ class Activity(BaseModel):
 
     def kinds(self) -> list[str]:
         """The kinds of fact this row carries (a row carries exactly one)."""
-        groups = {
-            "cost": (
-                self.cost_incurred,
-                self.estimated_total_cost,
-                self.excluded_cost,
-                self.uninstalled_materials,
-            ),
-            "hours": (self.hours,),
-            "satisfied": (self.satisfied,),
-            "billed": (self.billed,),
-            "collected": (self.collected,),
-            "modification": (self.modification,),
-            "variable": (self.variable,),
-        }
-        return [k for k, values in groups.items() if any(v is not None for v in values)]
+        found = []
+        if (
+            self.cost_incurred is not None
+            or self.estimated_total_cost is not None
+            or self.excluded_cost is not None
+            or self.uninstalled_materials is not None
+        ):
+            found.append("cost")
+        if self.hours is not None:
+            found.append("hours")
+        if self.satisfied is not None:
+            found.append("satisfied")
+        if self.billed is not None:
+            found.append("billed")
+        if self.collected is not None:
+            found.append("collected")
+        if self.modification is not None:
+            found.append("modification")
+        if self.variable is not None:
+            found.append("variable")
+        return found
 
 
 class RecognitionPolicy(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from pshub.domain.money import Money, allocate, quantum
@@ -21,6 +20,18 @@ from pshub.domain.revenue.obligations import (
 from pshub.domain.revenue.price import VariableConsideration, constrained
 from pshub.domain.revenue.results import RevenueFinding
 
+_FACT_METHOD = {
+    "cost": Method.PERCENT_COMPLETE,
+    "hours": Method.TIME_AND_MATERIALS,
+    "satisfied": Method.POINT_IN_TIME,
+}
+_FACT_FIELDS = {
+    "cost": ("cost_incurred", "estimated_total_cost", "excluded_cost", "uninstalled_materials"),
+    "hours": ("hours",),
+    "satisfied": (),
+}
+Row = tuple[int, Activity, str]  # index in the case's activity, the row, its kind of fact
+
 
 class ContractState:
     """Obligation states plus the price bookkeeping of one contract."""
@@ -28,6 +39,7 @@ class ContractState:
     def __init__(self, case: RevenueCase) -> None:
         self.case = case
         self.currency = case.currency
+        self.quantum = quantum(case.currency)
         self.index = {label: i for i, label in enumerate(case.periods)}
         self.states: dict[str, ObligationState] = {}
         self.findings: list[RevenueFinding] = []
@@ -44,15 +56,16 @@ class ContractState:
 
     def cents(self, amount: Decimal) -> Decimal:
         """Round half-up to the currency's minor unit."""
-        return amount.quantize(quantum(self.currency), rounding=ROUND_HALF_UP)
+        return amount.quantize(self.quantum, rounding=ROUND_HALF_UP)
 
     def exact(self, amount: Decimal, field: str) -> Decimal:
         """An amount that must already be in whole minor units."""
-        if self.cents(amount) != amount:
+        rounded = amount.quantize(self.quantum, rounding=ROUND_HALF_UP)
+        if rounded != amount:
             raise RevenueInputError(
                 field, f"{amount} has more decimals than {self.currency} allows"
             )
-        return self.cents(amount)
+        return rounded
 
     def period_index(self, label: str, field: str) -> int:
         if label not in self.index:
@@ -60,18 +73,22 @@ class ContractState:
         return self.index[label]
 
     def obligation(self, name: str | None, field: str) -> ObligationState:
+        found = None if name is None else self.states.get(name)
+        if found is not None:
+            return found
         if name is None:
             raise RevenueInputError(field, "name the obligation this fact is about")
-        if name not in self.states:
-            raise RevenueInputError(field, f"{name!r} is not an obligation (yet)")
-        return self.states[name]
+        raise RevenueInputError(field, f"{name!r} is not an obligation (yet)")
 
     def shared(self) -> list[ObligationState]:
         return [s for s in self.states.values() if s.shares_price]
 
     def transaction_price(self) -> Decimal:
         """Fixed (with modifications) + included variable + T&M consideration earned."""
-        tm = sum((s.allocated for s in self.states.values() if not s.shares_price), ZERO)
+        tm = ZERO
+        for state in self.states.values():
+            if not state.shares_price:
+                tm += state.allocated
         return self.fixed + self.variable_included + tm
 
     def _add(self, spec: Obligation, field: str) -> ObligationState:
@@ -155,26 +172,17 @@ class ContractState:
         self._set_variable(variable, field, period)
         self._spread_variable(self.variable_included - before, field)
 
-    def apply_fact(self, row: Activity, kind: str, field: str) -> None:
-        """Record a cost, hours or satisfaction fact on its obligation."""
+    def apply_fact(self, row: Activity, kind: str, i: int) -> None:
+        """Record a cost, hours or satisfaction fact (``activity[i]``) on its obligation."""
+        field = f"activity[{i}]"
         state = self.obligation(row.obligation, f"{field}.obligation")
-        wanted = {
-            "cost": Method.PERCENT_COMPLETE,
-            "hours": Method.TIME_AND_MATERIALS,
-            "satisfied": Method.POINT_IN_TIME,
-        }
-        if state.method is not wanted[kind]:
+        wanted = _FACT_METHOD[kind]
+        if state.method is not wanted:
             raise RevenueInputError(
                 f"{field}.obligation",
-                f"{state.spec.id!r} is {state.method.value}; {kind} needs {wanted[kind].value}",
+                f"{state.spec.id!r} is {state.method.value}; {kind} needs {wanted.value}",
             )
-        for name in (
-            "cost_incurred",
-            "estimated_total_cost",
-            "excluded_cost",
-            "uninstalled_materials",
-            "hours",
-        ):
+        for name in _FACT_FIELDS[kind]:  # a row has one kind of fact: only its fields are set
             value = getattr(row, name)
             if value is not None and value < 0:
                 raise RevenueInputError(f"{field}.{name}", "must not be negative")
@@ -298,21 +306,26 @@ class ContractState:
         return max(state.allocated - state.recognized, ZERO)
 
 
-def check_rows(case: RevenueCase, rows: Sequence[Activity]) -> list[str]:
-    """Validate activity rows (known, ordered periods; one kind of fact each); return kinds."""
+def rows_by_period(case: RevenueCase) -> list[list[Row]]:
+    """Validate activity rows (known, ordered periods; one kind of fact each) and group them
+    by period index, each with its index in the case and its kind of fact."""
     index = {label: i for i, label in enumerate(case.periods)}
-    kinds: list[str] = []
+    grouped: list[list[Row]] = [[] for _ in case.periods]
     last = 0
-    for i, row in enumerate(rows):
-        field = f"activity[{i}]"
-        if row.period not in index:
-            raise RevenueInputError(f"{field}.period", f"{row.period!r} is not one of the periods")
-        if index[row.period] < last:
-            raise RevenueInputError(f"{field}.period", "activity must be in period order")
-        last = index[row.period]
+    for i, row in enumerate(case.activity):
+        at = index.get(row.period)
+        if at is None:
+            raise RevenueInputError(
+                f"activity[{i}].period", f"{row.period!r} is not one of the periods"
+            )
+        if at < last:
+            raise RevenueInputError(f"activity[{i}].period", "activity must be in period order")
+        last = at
         found = row.kinds()
         if len(found) != 1:
             what = "no fact" if not found else "several kinds of fact: " + ", ".join(found)
-            raise RevenueInputError(field, f"a row carries exactly one kind of fact, not {what}")
-        kinds.append(found[0])
-    return kinds
+            raise RevenueInputError(
+                f"activity[{i}]", f"a row carries exactly one kind of fact, not {what}"
+            )
+        grouped[at].append((i, row, found[0]))
+    return grouped
