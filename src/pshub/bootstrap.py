@@ -27,7 +27,11 @@ QUEUES: dict[str, dict[str, Any]] = {
     "time_to_bill": {"global_concurrency": 1, "polling_interval_sec": 0.1},
     # ...and post in parallel: more workflows than the ERP allows requests, so its shared
     # concurrency budget is always full; the connector never exceeds it.
-    "erp_postings": {"worker_concurrency": 10, "polling_interval_sec": 0.05},
+    # Each posting workflow leaves its slots free while it waits for a job or records its
+    # batches, so a few more workflows than slots x 2 keep the vendor busy. Each poll of a
+    # queue is several system-database queries: a posting workflow runs for seconds, so
+    # 0.2 s between polls costs it nothing and the hub a fifth of the polling CPU.
+    "erp_postings": {"worker_concurrency": 16, "polling_interval_sec": 0.2},
     # One forecast at a time: each snapshot's version follows the previous one.
     "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
     "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
@@ -35,10 +39,10 @@ QUEUES: dict[str, dict[str, Any]] = {
     # T&M invoicing runs (one per period and project) and credit notes (one per memo version).
     "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
-    # Change orders: one run per contract at a time (intake dispatches them in order).
-    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     # One close at a time per worker: each reads the whole entity and locks its period.
     "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.1},
+    # Change orders: one run per contract at a time (intake dispatches them in order).
+    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
 }
 
 

@@ -25,6 +25,8 @@ from pshub.domain.rates import RateCard
 from pshub.domain.sales import BillingModel
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_new = object.__new__
+_set = object.__setattr__
 
 
 class WorkKind(StrEnum):
@@ -57,6 +59,16 @@ class WorkItem(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.source_id}"  # a StrEnum formats as its value
+
+    def with_role(self, role: str | None) -> WorkItem:
+        """This item with another billing role: a copy built as ``model_copy`` would, without
+        its deep-copy machinery (planning re-roles every entry of a month-end run)."""
+        made = _new(WorkItem)
+        _set(made, "__dict__", {**self.__dict__, "role": role})
+        _set(made, "__pydantic_fields_set__", self.__pydantic_fields_set__ | {"role"})
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
 
 
 class ProjectBilling(BaseModel):

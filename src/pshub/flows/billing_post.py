@@ -9,6 +9,7 @@ Idempotent: a posted batch has nothing left to post; the ERP upserts by external
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.ledger import LedgerEntry, SourceLine, post
 from pshub.domain.money import Money
 from pshub.flows.billing_plan import FLOW
-from pshub.flows.ports import ErpBillingPort, ErpPostResult
+from pshub.flows.ports import ErpBillingLine, ErpBillingPort, ErpPostResult
 from pshub.store import billing as repo
 from pshub.store import repos
 
@@ -26,21 +27,36 @@ def post_batch(
     c: Container, port: ErpBillingPort, batch_id: str, retry: RetryPolicy
 ) -> dict[str, Any]:
     """Send one batch to the ERP and record the outcome; a posted batch is a no-op."""
+    result = post_batches(c, port, [batch_id], retry)
+    return {"batch_id": batch_id, "posted": result["posted"], "rejected": result["rejected"]}
+
+
+def post_batches(
+    c: Container, port: ErpBillingPort, batch_ids: list[str], retry: RetryPolicy
+) -> dict[str, Any]:
+    """Send several batches to the ERP, one request each, and record every outcome in one
+    commit (a commit and a step per batch cost more than the hub's work on its lines);
+    posted batches are no-ops."""
     with c.db.session() as s:
-        rows = repo.planned_lines(s, batch_id)
+        rows = repo.planned_lines_of(s, batch_ids)
     if not rows:
-        return {"batch_id": batch_id, "posted": 0, "rejected": 0}
-    lines = [r.erp for r in rows]
-    results = {r.key: r for r in call_with_retry(lambda: port.post_billing_lines(lines), retry)}
-    return _record(c, batch_id, rows, results)
+        return {"posted": 0, "rejected": 0}
+    by_batch: dict[str, list[ErpBillingLine]] = defaultdict(list)
+    for r in rows:
+        by_batch[r.batch_id].append(r.erp)
+    results: dict[str, ErpPostResult] = {}
+    for lines in by_batch.values():
+        answers = call_with_retry(lambda: port.post_billing_lines(lines), retry)  # noqa: B023
+        results.update((r.key, r) for r in answers)
+    return _record(c, rows, results)
 
 
 def _record(
-    c: Container, batch_id: str, read: list[repo.PlannedLine], results: dict[str, ErpPostResult]
+    c: Container, read: list[repo.PlannedLine], results: dict[str, ErpPostResult]
 ) -> dict[str, Any]:
     now = repos.utcnow()
     with c.db.session() as s:
-        still = repo.still_planned(s, batch_id)
+        still = repo.still_planned_of(s, sorted({r.batch_id for r in read}))
         rows = [r for r in read if r.key in still]
         outcome_rows: list[dict[str, Any]] = []
         by_source: dict[str, list[repo.PlannedLine]] = defaultdict(list)
@@ -85,17 +101,35 @@ def _record(
             done.append((kind, source_id))
         repo.apply_ledger(s, entries, new_states, seqs)
         repo.set_item_status(s, {"done": done, "error": failed})
-        repo.set_batch_status(s, batch_id, "posted" if not failed else "partial", now)
-        if failed:
-            bad = [
-                (r, o["error"])
-                for r, o in zip(rows, outcome_rows, strict=True)
-                if o["status"] == "rejected"
-            ]
-            _rejected_exception(s, batch_id, bad)
-        elif rows:
-            _resolve_refusals(s, rows[0].project_id)
-    return {"batch_id": batch_id, "posted": len(rows) - len(failed), "rejected": len(failed)}
+        _close_batches(s, read, rows, outcome_rows, now)
+    return {"posted": len(rows) - len(failed), "rejected": len(failed)}
+
+
+def _close_batches(
+    session: Any,
+    read: list[repo.PlannedLine],
+    rows: list[repo.PlannedLine],
+    outcomes: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Each batch posted or partial, with its own refusal exception; a project whose lines
+    all went through has its earlier ERP refusals resolved."""
+    refused: dict[str, list[tuple[repo.PlannedLine, str | None]]] = defaultdict(list)
+    batches = {r.batch_id: r.project_id for r in read}
+    for row, outcome in zip(rows, outcomes, strict=True):
+        if outcome["status"] == "rejected":
+            refused[row.batch_id].append((row, outcome["error"]))
+    repo.set_batches_status(
+        session, {b: "partial" if b in refused else "posted" for b in batches}, now
+    )
+    for batch_id, bad in refused.items():
+        _rejected_exception(session, batch_id, bad)
+    written = {r.batch_id for r in rows}
+    clean = {p for b, p in batches.items() if b in written and b not in refused} - {
+        r.project_id for bad in refused.values() for r, _ in bad
+    }
+    for project_id in sorted(clean):
+        _resolve_refusals(session, project_id)
 
 
 def _resolve_refusals(session: Any, project_id: str) -> None:
@@ -104,6 +138,18 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
 
     from pshub.store.tables import BillingLineRow, BusinessException
 
+    # The open refusals first: there are none on almost every batch, and then the lines
+    # need not be looked at.
+    open_refusals = session.scalars(
+        select(BusinessException).where(
+            BusinessException.flow == FLOW,
+            BusinessException.reason_code == "erp.rejected",
+            BusinessException.correlation_id == f"psa-project:{project_id}",
+            BusinessException.status.in_(("open", "retrying")),
+        )
+    ).all()
+    if not open_refusals:
+        return
     refused = session.scalars(
         select(BillingLineRow.key)
         .where(BillingLineRow.project_id == project_id, BillingLineRow.status == "rejected")
@@ -111,23 +157,16 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
     )
     if refused.first() is not None:
         return
-    for row in session.scalars(
-        select(BusinessException).where(
-            BusinessException.flow == FLOW,
-            BusinessException.reason_code == "erp.rejected",
-            BusinessException.correlation_id == f"psa-project:{project_id}",
-            BusinessException.status.in_(("open", "retrying")),
-        )
-    ):
+    for row in open_refusals:
         row.status, row.resolved_at = "resolved", repos.utcnow()
 
 
 def _posted_billable(rows: list[repo.PlannedLine]) -> Money:
-    total = Money.zero(rows[0].erp.currency)
-    for r in rows:
-        if r.erp.billable:
-            total = total + Money.of(r.erp.amount, r.erp.currency)
-    return total
+    # Summed as Decimal (a source's lines share the batch's currency), one Money at the end.
+    currency = rows[0].erp.currency
+    if any(r.erp.currency != currency for r in rows):
+        raise ValueError(f"lines of {rows[0].source_key} in several currencies")
+    return Money.of(sum((r.erp.amount for r in rows if r.erp.billable), Decimal(0)), currency)
 
 
 def _rejected_exception(

@@ -222,6 +222,8 @@ class BillingLineRow(Base):
     __table_args__ = (
         Index("ix_billing_lines_batch", "batch_id"),
         Index("ix_billing_lines_source", "source_key"),
+        # A project's planned / refused lines (planning, refusal checks) without a scan.
+        Index("ix_billing_lines_project_status", "project_id", "status"),
     )
 
 

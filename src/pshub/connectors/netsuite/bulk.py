@@ -16,6 +16,7 @@ are retried by :func:`pshub.connectors.retry.call_with_retry`.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -73,6 +74,9 @@ class BulkWriter:
         self._policy = policy
         self._poll = poll_interval
         self._max_poll = max_poll_interval
+        # Learned pause before a job's first read (see _wait); shared by the writer's threads.
+        self._first_read = 0.0
+        self._learning = threading.Lock()
 
     def upsert(self, record_type: str, items: list[Item]) -> list[PostResult]:
         """One PostResult per item, in the order given."""
@@ -112,10 +116,17 @@ class BulkWriter:
         return response.headers["Location"]
 
     def _wait(self, location: str) -> list[NsTask]:
-        """Read the job's tasks right away (a batch usually completes while the first read is
-        in flight), then again after a short, growing pause: every read is a request that
-        counts against the account's concurrency, so a slow job is not polled hard."""
-        wait = self._poll
+        """Read the job's tasks after a learned pause, then again after a short, growing one.
+
+        Every read is a request that counts against the account's concurrency: a read that
+        finds the job still running costs a slot another batch could have used. The first
+        read waits about as long as the account's jobs have recently needed (it grows when a
+        first read finds the job unfinished and shrinks while first reads find it done), and
+        no slot is held while waiting.
+        """
+        if self._first_read:
+            time.sleep(self._first_read)
+        wait, first = self._poll, True
         while True:
             page = NsTaskPage.model_validate(
                 loads(
@@ -130,10 +141,23 @@ class BulkWriter:
                     ).content
                 )
             )
-            if all(task.completed for task in page.items):
+            done = all(task.completed for task in page.items)
+            if first:
+                self._learn(done)
+                first = False
+            if done:
                 return sorted(page.items, key=lambda t: int(t.id) if t.id.isdigit() else 0)
             time.sleep(wait)
             wait = min(wait * 2, self._max_poll)
+
+    def _learn(self, done_at_first_read: bool) -> None:
+        with self._learning:
+            if done_at_first_read:
+                self._first_read *= 0.9
+            else:
+                self._first_read = min(self._max_first_read, self._first_read * 1.5 + self._poll)
+
+    _max_first_read = 2.0
 
 
 def _already_submitted(response: httpx.Response) -> bool:
