@@ -232,20 +232,28 @@ class InvoiceStatus(StrEnum):
     OPEN = "Open"
     PARTIALLY_PAID = "Partially Paid"
     PAID = "Paid"
+    CREDITED = "Credited"
     REJECTED = "Rejected"
 
 
-def invoice_status(erp_status: str, total: Money, remaining: Money) -> InvoiceStatus:
-    """The hub's status of an invoice from the ERP's status, total and amount remaining.
+def invoice_status(
+    erp_status: str, total: Money, remaining: Money, credited: Money | None = None
+) -> InvoiceStatus:
+    """The hub's status of an invoice from the ERP's status, total, amount remaining and the
+    credit notes applied to it (``credited``).
 
-    ERPs such as NetSuite keep an invoice "Open" until it is paid in full; the hub tells a
-    part-paid invoice apart, which is what account managers and forecasters ask about.
+    ERPs such as NetSuite keep an invoice "Open" until it is settled and then call it "Paid
+    In Full" whether cash or a credit memo settled it; the hub tells a part-paid invoice
+    apart, and one settled by credit alone ("Credited") from one the customer paid — what
+    account managers and forecasters ask about.
     """
     if erp_status in (InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.REJECTED):
         return InvoiceStatus(erp_status)
+    credit = credited.amount if credited is not None else 0
+    paid = total.amount - remaining.amount - credit
     if remaining.amount <= 0:
-        return InvoiceStatus.PAID
-    if remaining < total:
+        return InvoiceStatus.PAID if paid > 0 else InvoiceStatus.CREDITED
+    if paid > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.OPEN
 

@@ -245,15 +245,13 @@ def push_psa(correlation_id: str, project: Project, customer_name: str) -> PsaPr
     c = container()
     ref = call_with_retry(lambda: c.psa.upsert_project(project, customer_name), step_retry())
     with c.db.session() as s:
-        for canonical, psa_id in ref.milestone_ids.items():
-            repos.link(
-                s,
-                entity_type="milestone",
-                canonical_id=canonical,
-                system=c.psa.system,
-                system_type="story",
-                system_id=psa_id,
-            )
+        repos.link_all(
+            s,
+            entity_type="milestone",
+            system=c.psa.system,
+            system_type="story",
+            ids=dict(ref.milestone_ids),
+        )
         repos.record_hop(
             s,
             action="psa.project.amended",

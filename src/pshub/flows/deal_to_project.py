@@ -222,15 +222,9 @@ def upsert_project(correlation_id: str, project: Project, customer_name: str) ->
     ref = call_with_retry(lambda: c.psa.upsert_project(project, customer_name), _retry())
     with c.db.session() as s:
         for kind, mapping in (("task", ref.task_ids), ("milestone", ref.milestone_ids)):
-            for canonical, psa_id in mapping.items():
-                repos.link(
-                    s,
-                    entity_type=kind,
-                    canonical_id=canonical,
-                    system=c.psa.system,
-                    system_type="story",
-                    system_id=psa_id,
-                )
+            repos.link_all(
+                s, entity_type=kind, system=c.psa.system, system_type="story", ids=mapping
+            )
         repos.record_hop(
             s,
             action="psa.project.upserted",

@@ -39,8 +39,8 @@ from pshub.flows.invoicing_ports import (
     opportunity_billing_fields,
 )
 from pshub.store import billing as billing_repo
+from pshub.store import credits, repos
 from pshub.store import invoicing as store
-from pshub.store import repos
 
 FLOW = "invoice_status"
 FEED = "netsuite:payments"
@@ -230,8 +230,9 @@ def fetch_invoice(correlation_id: str, invoice_id: str, erp_id: str) -> ErpInvoi
     """Read the invoice from the ERP and keep its number, totals and the hub's status."""
     c = container()
     invoice = erp_invoice(call_with_retry(lambda: erp(c).get_invoice(erp_id), step_retry()))
-    status = invoice_status(invoice.erp_status, invoice.total, invoice.remaining)
     with c.db.session() as s:
+        credited = credits.credited_total(s, invoice_id, invoice.total.currency)
+        status = invoice_status(invoice.erp_status, invoice.total, invoice.remaining, credited)
         changed = store.update_invoice(
             s,
             invoice_id,

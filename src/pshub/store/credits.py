@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -97,6 +98,16 @@ def add_credited(
         )
     )
     session.flush()
+
+
+def credited_total(session: Session, invoice_id: str, currency: str) -> Money:
+    """What the credit notes read from the ERP credit on the invoice (gross, as the ERP)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(CreditNoteRow.total), 0)).where(
+            CreditNoteRow.invoice_id == invoice_id
+        )
+    )
+    return Money.of(Decimal(str(total or 0)), currency)
 
 
 def counts(session: Session) -> dict[str, Any]:

@@ -167,6 +167,21 @@ def link(
     session.flush()
 
 
+def link_all(
+    session: Session, *, entity_type: str, system: str, system_type: str, ids: dict[str, str]
+) -> None:
+    """:func:`link` for each canonical id -> system id of ``ids`` (e.g. a project's stories)."""
+    for canonical_id, system_id in ids.items():
+        link(
+            session,
+            entity_type=entity_type,
+            canonical_id=canonical_id,
+            system=system,
+            system_type=system_type,
+            system_id=system_id,
+        )
+
+
 def system_ids(session: Session, entity_type: str, canonical_id: str) -> dict[str, str]:
     rows = session.scalars(
         select(CrossReference).where(

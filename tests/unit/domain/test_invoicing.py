@@ -142,6 +142,22 @@ def test_the_hubs_invoice_status_follows_what_remains_to_be_paid(
     assert invoice_status(erp_status, gbp(total), gbp(remaining)) is expected
 
 
+@pytest.mark.parametrize(
+    ("remaining", "credited", "expected"),
+    [
+        ("0", "48000", InvoiceStatus.CREDITED),  # settled by a credit memo alone
+        ("0", "8000", InvoiceStatus.PAID),  # 8,000 credited, 40,000 paid
+        ("40000", "8000", InvoiceStatus.OPEN),  # credited in part, nothing paid yet
+        ("30000", "8000", InvoiceStatus.PARTIALLY_PAID),  # 10,000 paid
+    ],
+)
+def test_a_credit_note_is_not_mistaken_for_a_payment(
+    remaining: str, credited: str, expected: InvoiceStatus
+) -> None:
+    status = invoice_status("Open", gbp("48000"), gbp(remaining), gbp(credited))
+    assert status is expected
+
+
 def test_a_deals_billing_sums_its_invoices_and_is_paid_only_when_all_are() -> None:
     assert deal_billing([], "GBP").status == "Not Invoiced"
     one = deal_billing([(gbp("40000"), gbp("40000"))], "GBP")
