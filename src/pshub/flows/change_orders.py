@@ -109,7 +109,9 @@ def _apply(inp: ApplyChangeInput) -> dict[str, Any]:
     draft = order_draft(terms, state.job_id, change.effective_date)
     _push_erp(inp, draft)
     event = contract_amended(amendment, change, project.id, inp.correlation_id, now())
-    return record_amendment(inp, amendment, change, project, event.model_dump(mode="json"))
+    result = record_amendment(inp, amendment, change, project, event.model_dump(mode="json"))
+    remeasure_revenue(inp.correlation_id, terms.contract.id, change.effective_date)
+    return result
 
 
 def _read_change(inp: ApplyChangeInput, state: change_state.ChangeState) -> ChangeOrder:
@@ -297,6 +299,14 @@ def record_amendment(
     event: dict[str, Any],
 ) -> dict[str, Any]:
     return change_state.record_amendment(container(), inp, amendment, change, project, event, FLOW)
+
+
+@DBOS.step(name="change_orders.remeasure_revenue")
+def remeasure_revenue(correlation_id: str, contract_id: str, effective: date) -> dict[str, Any]:
+    """Revenue follows the amendment: the contract's ASC 606 position in the period the change
+    takes effect, from the same facts and engine the month-end close uses (versions read as
+    modifications), audited on the deal's trail. Nothing is posted: the close posts."""
+    return change_state.remeasure_revenue(container(), correlation_id, contract_id, effective)
 
 
 @DBOS.step(name="change_orders.record_rejected")

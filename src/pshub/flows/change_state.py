@@ -8,7 +8,7 @@ change or a failure, each with the change order's status and the audit trail.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
@@ -219,3 +219,44 @@ def record_unchanged(c: Container, inp: ApplyChangeInput, change: ChangeOrder) -
             source=change.source_system,
         )
     return result
+
+
+def remeasure_revenue(
+    c: Container, correlation_id: str, contract_id: str, effective: date
+) -> dict[str, Any]:
+    """The contract's revenue position in ``effective``'s period after the amendment (the
+    close's facts and engine; nothing posted), recorded as a ``revenue.remeasured`` hop."""
+    from pshub.close.cases import run_one
+    from pshub.close.facts import gather
+
+    period = f"{effective:%Y-%m}"
+    with c.db.session() as s:
+        contract = repos.get_record(s, "contract", contract_id) or {}
+        entity = str(contract.get("legal_entity") or "")
+        facts = next(
+            (f for f in gather(s, entity, period) if f.info.contract_id == contract_id), None
+        )
+        if facts is None:
+            return {"status": "not_found"}
+        outcome = run_one(facts, period)
+        r = outcome.result
+        detail: dict[str, Any] = {"period": period, "error": outcome.error}
+        if r is not None:
+            detail.update(
+                transaction_price=str(r.transaction_price.amount),
+                cumulative_revenue=str(r.cumulative_revenue.amount),
+                revenue=str(r.revenue.amount),
+                contract_asset=str(r.contract_asset.amount),
+                contract_liability=str(r.contract_liability.amount),
+                currency=r.revenue.currency,
+                treatments=[m.treatment.value for m in r.modifications],
+            )
+        repos.audit(
+            s,
+            action="revenue.remeasured",
+            correlation_id=correlation_id,
+            entity_type="revenue",
+            entity_id=f"{contract_id}:{period}",
+            **detail,
+        )
+    return detail

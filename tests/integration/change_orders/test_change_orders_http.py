@@ -25,6 +25,7 @@ from pshub.change_order_demo import (
 )
 from pshub.domain.money import Money
 from pshub.flows import ingest, psa_feed
+from pshub.flows.change_orders import correlation_id_for
 from pshub.store import contract_tables as store
 from pshub.store import repos
 from tests.integration.change_orders.conftest import Deal, wait_until
@@ -94,6 +95,13 @@ def test_an_approved_change_order_becomes_version_two_in_the_psa_and_the_erp(dea
     assert (event.type, event.version, event.price_change) == ("ContractAmended", 2, gbp(30000))
     assert project is not None and len(project["milestones"]) == 3
     assert change_orders_applied(deal.stack.container) == 1
+    # revenue follows: the close's engine re-measures the contract with version 2 as a
+    # modification — Hypercare is new, distinct scope at its own price: a separate contract
+    with deal.stack.container.db.session() as s:
+        trail = repos.audit_trail(s, correlation_id_for(deal.contract_id))
+    (remeasured,) = [h for h in trail if h.action == "revenue.remeasured"]
+    assert remeasured.detail["treatments"] == ["separate_contract"]
+    assert remeasured.detail["error"] is None
 
 
 def test_a_change_while_the_erp_order_awaits_approval_is_applied_after_approval(
