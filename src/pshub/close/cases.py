@@ -63,7 +63,8 @@ def build_case(
     obligations, activity = _obligations(facts, period, cost_ratio)
     activity += _money_rows(facts)
     activity += list(facts.amendments)
-    price = ZERO if info.billing_model == "time_and_materials" else info.value
+    signed = info.value if info.signed_value is None else info.signed_value
+    price = ZERO if info.billing_model == "time_and_materials" else signed
     periods = periods_between(first, last)
     return RevenueCase(
         currency=info.currency,
@@ -120,7 +121,11 @@ def _time_and_materials(facts: ContractFacts) -> tuple[list[Obligation], list[Ac
 
 
 def _milestones(facts: ContractFacts) -> tuple[list[Obligation], list[Activity]]:
-    found = facts.info.milestones or (("delivery", facts.info.value),)
+    info = facts.info
+    signed = info.milestones if info.signed_milestones is None else info.signed_milestones
+    found = signed or (
+        ("delivery", info.value if info.signed_value is None else info.signed_value),
+    )
     obs = [
         Obligation(id=mid, method=Method.POINT_IN_TIME, standalone_price=amount)
         for mid, amount in found

@@ -50,6 +50,10 @@ class ContractInfo:
     erp_job_id: str | None = None
     budget: Decimal | None = None
     milestones: tuple[tuple[str, Decimal], ...] = ()
+    # As first signed, when later versions amend it (revenue runs from these plus the
+    # amendments as modifications; value and milestones above stay the current version's).
+    signed_value: Decimal | None = None
+    signed_milestones: tuple[tuple[str, Decimal], ...] | None = None
 
 
 @dataclass(slots=True)
@@ -108,7 +112,11 @@ def amended(
     if len(history) < 2 or info.billing_model == "time_and_materials":
         return None  # T&M revenue follows the hours, whatever the contract value says
     first = history[0]
-    base = replace(info, value=Decimal(first.price), milestones=_version_milestones(first.terms))
+    base = replace(
+        info,
+        signed_value=Decimal(first.price),
+        signed_milestones=_version_milestones(first.terms),
+    )
     mods = [_modification(before, after) for before, after in pairwise(history)]
     return base, tuple(m for m in mods if m.period <= through)
 

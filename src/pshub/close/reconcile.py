@@ -3,7 +3,9 @@
 Per contract: contract value (CRM, the hub's canonical contract of the deal), booked (PSA
 workspace budget, read from Kantata), billed (ERP invoices, read from NetSuite, and the hub's
 copy), recognised, deferred (contract liability) and unbilled (contract asset) from the
-revenue engine through the period. Every difference gets a category:
+revenue engine through the period; then the hub's ledger against the ERP's postings
+(``erp_postings``) and against the PSA's approved time (``psa_actuals``). Every difference
+gets a category:
 
 * timing — ``unbilled_wip`` (recognised ahead of billing: contract asset) and
   ``billed_ahead`` (billed ahead of recognition: contract liability). Expected; they unwind.
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from pshub.close.cases import run_all
 from pshub.close.erp_postings import compare_time_bills, hub_time_postings
 from pshub.close.facts import ZERO, ContractFacts, gather, load_contracts
+from pshub.close.psa_actuals import compare_psa_actuals, hub_entries
 from pshub.close.reconcile_types import Difference
 from pshub.connectors.errors import NotFoundError
 from pshub.store.close_tables import CloseJournal
@@ -72,6 +75,7 @@ def reconcile_period(c: Any, period: str, entity: str | None = None) -> dict[str
         invoices = list(s.scalars(select(InvoiceRow)))
         unposted = _unposted_lines(s, period, entity)
         posted_time = hub_time_postings(s)
+        entries = hub_entries(s, [f.info.psa_project_id or "" for f in facts])
         journals = _unposted_journals(s, period, entity)
     booked = psa_budgets(c)
     erp_net = erp_invoice_nets(c, [i for i in invoices if i.erp_id])
@@ -82,6 +86,8 @@ def reconcile_period(c: Any, period: str, entity: str | None = None) -> dict[str
     for f, line in zip(facts, lines, strict=True):
         postings = posted_time.get(f.info.psa_project_id or "", {})
         line.differences += compare_time_bills(c.erp, f.info, postings)
+        held = entries.get(f.info.psa_project_id or "", {})
+        line.differences += compare_psa_actuals(c.psa, f.info, period, held)
     ledger = [*unposted, *journals]
     everything = [d for line in lines for d in line.differences] + ledger
     return {

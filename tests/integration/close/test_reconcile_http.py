@@ -78,3 +78,45 @@ def test_an_invoice_changed_in_the_erp_is_classified_as_an_amount_mismatch_break
     assert diff["kind"] == "break"
     assert Decimal(diff["amount"]) == Decimal("-1000")
     assert diff["sources"] == [f"pshub:invoice:{row.invoice_id}", f"netsuite:invoice:{row.erp_id}"]
+
+
+def test_approved_psa_time_the_hub_never_received_is_a_missing_posting_break(
+    invoiced: tuple[Deal, str],
+) -> None:
+    """PSA actuals vs the hub's ledger: time approved in Kantata that the change feed has not
+    delivered (the hub has not polled since) is a ``missing_posting`` break pointing at the
+    Kantata entry; once polled and billed, it agrees."""
+    from datetime import UTC, date, datetime
+
+    from pshub.flows import psa_feed, time_to_bill
+    from pshub.flows.durable import result_of
+
+    deal, period = invoiced
+    c = deal.stack.container
+    psa: Any = c.psa
+    day = date.fromisoformat(f"{period}-10")
+    entry = psa.create_time_entry(
+        deal.workspace, day, 90, key="reconcile-missing", user_id="2003", billable=False
+    )  # fixed fee: time is cost only
+    psa.approve([entry])
+
+    report = reconcile_period(c, period, ENTITY)
+
+    missing = [
+        d for d in _contract(report, deal)["differences"] if d["category"] == "missing_posting"
+    ]
+    assert [d["sources"] for d in missing] == [
+        [f"kantata:time_entry:{entry}", f"pshub:work_item:time:{entry}"]
+    ]
+    assert missing[0]["kind"] == "break"
+
+    psa_feed.poll(c)
+    now = datetime.now(UTC)
+    result_of(time_to_bill.start(time_to_bill.BillingRunInput(run_id="rec-bill", as_of=now)))
+    again = reconcile_period(c, period, ENTITY)
+    left = [
+        d
+        for d in _contract(again, deal)["differences"]
+        if d["sources"][0] == f"kantata:time_entry:{entry}"
+    ]
+    assert not left, [d["message"] for d in left]

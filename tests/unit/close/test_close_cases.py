@@ -165,7 +165,8 @@ def test_a_change_order_adding_a_milestone_at_its_price_is_a_separate_contract()
     found = amended(current.info, [v1, v2], "2027-01")
     assert found is not None
     base, rows = found
-    assert base.value == D("12000") and [m for m, _ in base.milestones] == ["m1", "m2"]
+    assert base.signed_value == D("12000") and base.signed_milestones is not None
+    assert [m for m, _ in base.signed_milestones] == ["m1", "m2"]
     (row,) = rows
     assert row.period == "2026-12" and row.modification is not None
     assert row.modification.price_change == D("3000")
