@@ -9,8 +9,9 @@ changes price, lines and dates; Kantata changes budget and milestones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,6 +23,7 @@ from pshub.domain.sales import BillingModel
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 ChangeKind = Literal["added", "removed", "changed"]
+T = TypeVar("T")
 
 
 class ContractTerms(BaseModel):
@@ -204,83 +206,67 @@ def diff_terms(before: ContractTerms, after: ContractTerms) -> AmendmentDiff:
 def _line_changes(
     old: tuple[ContractLine, ...], new: tuple[ContractLine, ...]
 ) -> tuple[LineChange, ...]:
-    was = {line.id: line for line in old}
-    now = {line.id: line for line in new}
-    out = [
+    return tuple(
         LineChange(
             line_id=i,
-            name=line.name,
-            kind="removed",
-            before=line.amount,
-            date_before=line.service_date,
+            name=_either(b, a).name,
+            kind=kind,
+            before=b.amount if b else None,
+            after=a.amount if a else None,
+            date_before=b.service_date if b else None,
+            date_after=a.service_date if a else None,
         )
-        for i, line in was.items()
-        if i not in now
-    ]
-    for i, line in now.items():
-        prior = was.get(i)
-        if prior is None:
-            out.append(
-                LineChange(
-                    line_id=i,
-                    name=line.name,
-                    kind="added",
-                    after=line.amount,
-                    date_after=line.service_date,
-                )
-            )
-        elif (prior.amount, prior.service_date, prior.name) != (
-            line.amount,
-            line.service_date,
-            line.name,
-        ):
-            out.append(
-                LineChange(
-                    line_id=i,
-                    name=line.name,
-                    kind="changed",
-                    before=prior.amount,
-                    after=line.amount,
-                    date_before=prior.service_date,
-                    date_after=line.service_date,
-                )
-            )
-    return tuple(out)
+        for i, kind, b, a in _keyed_changes(
+            {x.id: x for x in old},
+            {x.id: x for x in new},
+            lambda x: (x.amount, x.service_date, x.name),
+        )
+    )
 
 
 def _milestone_changes(
     old: tuple[Milestone, ...], new: tuple[Milestone, ...]
 ) -> tuple[MilestoneChange, ...]:
-    was = {m.id: m for m in old}
-    now = {m.id: m for m in new}
-    out = [
+    return tuple(
         MilestoneChange(
-            milestone_id=i, name=m.name, kind="removed", before=m.amount, due_before=m.due_date
+            milestone_id=i,
+            name=_either(b, a).name,
+            kind=kind,
+            before=b.amount if b else None,
+            after=a.amount if a else None,
+            due_before=b.due_date if b else None,
+            due_after=a.due_date if a else None,
         )
-        for i, m in was.items()
-        if i not in now
+        for i, kind, b, a in _keyed_changes(
+            {x.id: x for x in old},
+            {x.id: x for x in new},
+            lambda x: (x.amount, x.due_date, x.name),
+        )
+    )
+
+
+def _either(before: T | None, after: T | None) -> T:
+    """The side of a change that exists (the new one when both do)."""
+    item = after if after is not None else before
+    if item is None:
+        raise ValueError("a change has a before or an after")
+    return item
+
+
+def _keyed_changes(
+    was: dict[str, T], now: dict[str, T], facts: Callable[[T], tuple[Any, ...]]
+) -> list[tuple[str, ChangeKind, T | None, T | None]]:
+    """(id, kind, before, after) of what was removed, then added or changed, by id."""
+    out: list[tuple[str, ChangeKind, T | None, T | None]] = [
+        (i, "removed", item, None) for i, item in was.items() if i not in now
     ]
-    for i, m in now.items():
+    for i, item in now.items():
         prior = was.get(i)
         if prior is None:
-            out.append(
-                MilestoneChange(
-                    milestone_id=i, name=m.name, kind="added", after=m.amount, due_after=m.due_date
-                )
-            )
-        elif (prior.amount, prior.due_date, prior.name) != (m.amount, m.due_date, m.name):
-            out.append(
-                MilestoneChange(
-                    milestone_id=i,
-                    name=m.name,
-                    kind="changed",
-                    before=prior.amount,
-                    after=m.amount,
-                    due_before=prior.due_date,
-                    due_after=m.due_date,
-                )
-            )
-    return tuple(out)
+            out.append((i, "added", None, item))
+        elif facts(prior) != facts(item):
+            out.append((i, "changed", prior, item))
+    return out
 
 
 def validate(
