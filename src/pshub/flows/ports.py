@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from pshub.domain.money import Money
 from pshub.domain.parties import Account, LegalEntity
 from pshub.domain.projects import Project
 from pshub.domain.sales import Opportunity
@@ -196,4 +197,42 @@ class ErpBillingPort(Protocol):
 
     def post_billing_lines(self, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
         """Upsert a batch by external id; one result per line, a bad line refuses only itself."""
+        ...
+
+
+# --- journals (the month-end close) ------------------------------------------------------------
+
+_JOURNAL = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErpJournalLine(BaseModel):
+    """One side of a journal: exactly one of ``debit`` and ``credit`` is set."""
+
+    model_config = _JOURNAL
+
+    account_id: str
+    debit: Money | None = None
+    credit: Money | None = None
+    memo: str | None = None
+    entity_id: str | None = None
+
+
+class ErpJournalDraft(BaseModel):
+    """A balanced journal entry to upsert in the ERP, keyed by its canonical id."""
+
+    model_config = _JOURNAL
+
+    canonical_id: str
+    subsidiary_id: str
+    currency: str
+    tran_date: date
+    lines: tuple[ErpJournalLine, ...]
+    memo: str | None = None
+    posting_period_id: str | None = None
+    pending_approval: bool = False
+
+
+class ErpJournalPort(Protocol):
+    def post_journal(self, draft: ErpJournalDraft) -> str:
+        """Create or update the journal keyed by the draft's canonical id; its ERP id."""
         ...

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pshub.domain.findings import Finding
 from pshub.domain.money import Money
+from pshub.flows.ports import ErpJournalDraft, ErpJournalLine
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -177,29 +178,9 @@ class PaymentView(BaseModel):
     applications: tuple[PaymentApplication, ...]
 
 
-class JournalLine(BaseModel):
-    """One side of a journal: exactly one of ``debit`` and ``credit`` is set."""
-
-    model_config = _FROZEN
-
-    account_id: str
-    debit: Money | None = None
-    credit: Money | None = None
-    memo: str | None = None
-    entity_id: str | None = None
-
-
-class JournalDraft(BaseModel):
-    model_config = _FROZEN
-
-    canonical_id: str
-    subsidiary_id: str
-    currency: str
-    tran_date: date
-    lines: tuple[JournalLine, ...]
-    memo: str | None = None
-    posting_period_id: str | None = None
-    pending_approval: bool = False
+# Journals: the port's own types (the close posts them as they are).
+JournalLine = ErpJournalLine
+JournalDraft = ErpJournalDraft
 
 
 class AccountingPeriod(BaseModel):
