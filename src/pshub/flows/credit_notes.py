@@ -30,6 +30,7 @@ from pshub.connectors.errors import ConnectorError
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.flows import credit_service as service
 from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.invoicing_ports import ErpCreditMemoDraft
 from pshub.flows.payments import fetch_invoice, write_crm_status, write_psa_status
 from pshub.store import credits as store
 from pshub.store import invoicing as invoices
@@ -50,7 +51,7 @@ class ApplyCreditNoteInput(BaseModel):
     correlation_id: str
     because: str  # "<erp id>@<modified>" or "issue:<canonical id>" (part of the workflow id)
     erp_id: str | None = None
-    issue: service.ErpCreditMemoDraft | None = None
+    issue: ErpCreditMemoDraft | None = None
     reason: str | None = None
     patience_seconds: float = 600.0
 
@@ -217,7 +218,7 @@ def record_run(
 
 
 @DBOS.step(name="credit_notes.create_memo")
-def create_memo(draft: service.ErpCreditMemoDraft) -> str:
+def create_memo(draft: ErpCreditMemoDraft) -> str:
     c = container()
     return call_with_retry(lambda: service.erp_credit(c).create_credit_memo(draft), step_retry())
 

@@ -11,15 +11,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from pydantic import BaseModel, ConfigDict
-
 from pshub.bootstrap import Container
 from pshub.domain.findings import Finding
 from pshub.domain.ids import canonical_id
 from pshub.domain.ledger import Action, LedgerRefusal, LineState, credit
 from pshub.domain.money import Money
 from pshub.domain.tm_invoicing import CreditLine, match_credit
-from pshub.flows.invoicing_ports import ErpInvoiceLine
+from pshub.flows.invoicing_ports import ErpCreditMemoDraft, ErpInvoiceLine
 from pshub.flows.milestone_context import invoicing_rules
 from pshub.store import credits as store
 from pshub.store import repos, tm_ledger
@@ -27,19 +25,6 @@ from pshub.store import tm_invoicing as tm_store
 from pshub.store.invoicing_tables import CreditNoteRow, InvoiceRow
 
 FLOW = "credit_notes"
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-class ErpCreditMemoDraft(BaseModel):
-    """A credit memo created from an invoice (NetSuite applies it to that invoice)."""
-
-    model_config = _FROZEN
-
-    canonical_id: str
-    invoice_internal_id: str
-    tran_date: date
-    lines: tuple[ErpInvoiceLine, ...]
-    memo: str | None = None
 
 
 class _MemoLine(Protocol):

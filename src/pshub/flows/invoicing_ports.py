@@ -1,7 +1,7 @@
 """The ports milestone billing and payments call, met structurally by the connectors.
 
-The NetSuite connector's ``create_invoice`` takes any object with the fields of
-:class:`ErpInvoiceDraft` (its own ``InvoiceDraft`` has the same shape), and its
+The NetSuite connector's ``InvoiceLine`` / ``InvoiceDraft`` / ``CreditMemoDraft`` *are*
+:class:`ErpInvoiceLine` / :class:`ErpInvoiceDraft` / :class:`ErpCreditMemoDraft`, and its
 ``get_invoice`` / ``list_payments`` answers have the attributes named below; Kantata's
 ``create_billing_milestone`` / ``set_milestone_invoice_status`` and Salesforce's
 ``update_opportunity`` are used as they are. Flows never import a connector (the layer rule):
@@ -48,6 +48,18 @@ class ErpInvoiceDraft(BaseModel):
     posting_period_id: str | None = None
     memo: str | None = None
     pending_approval: bool = False
+
+
+class ErpCreditMemoDraft(BaseModel):
+    """A credit memo created from an invoice (the ERP applies it to that invoice)."""
+
+    model_config = _FROZEN
+
+    canonical_id: str
+    invoice_internal_id: str
+    tran_date: date
+    lines: tuple[ErpInvoiceLine, ...]
+    memo: str | None = None
 
 
 def invoice_draft(plan: InvoicePlan, job_id: str) -> ErpInvoiceDraft:

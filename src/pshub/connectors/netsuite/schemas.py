@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pshub.domain.findings import Finding
 from pshub.domain.money import Money
+from pshub.flows.invoicing_ports import ErpCreditMemoDraft, ErpInvoiceDraft, ErpInvoiceLine
 from pshub.flows.ports import ErpJournalDraft, ErpJournalLine
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -79,31 +80,10 @@ class PostResult(BaseModel):
         return (self.error.field,) if self.error and self.error.field else ()
 
 
-class InvoiceLine(BaseModel):
-    model_config = _FROZEN
-
-    item_id: str
-    quantity: Decimal
-    rate: Money
-    amount: Money
-    tax_code_id: str | None = None
-    description: str | None = None
+InvoiceLine = ErpInvoiceLine  # the port's own type (pshub.flows.invoicing_ports)
 
 
-class InvoiceDraft(BaseModel):
-    """An invoice to upsert; ``canonical_id`` keys it. ``pending_approval`` holds it for review."""
-
-    model_config = _FROZEN
-
-    canonical_id: str
-    customer_job_id: str
-    currency: str
-    tran_date: date
-    lines: tuple[InvoiceLine, ...]
-    subsidiary_id: str | None = None
-    posting_period_id: str | None = None
-    memo: str | None = None
-    pending_approval: bool = False
+InvoiceDraft = ErpInvoiceDraft  # the port's own type (pshub.flows.invoicing_ports)
 
 
 class InvoiceView(BaseModel):
@@ -120,16 +100,7 @@ class InvoiceView(BaseModel):
     posting_period_id: str | None
 
 
-class CreditMemoDraft(BaseModel):
-    """A credit memo created from an invoice; it applies itself to that invoice."""
-
-    model_config = _FROZEN
-
-    canonical_id: str
-    invoice_internal_id: str
-    tran_date: date
-    lines: tuple[InvoiceLine, ...]
-    memo: str | None = None
+CreditMemoDraft = ErpCreditMemoDraft  # the port's own type (pshub.flows.invoicing_ports)
 
 
 class CreditMemoView(BaseModel):
