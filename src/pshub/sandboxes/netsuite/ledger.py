@@ -175,11 +175,12 @@ def comparable(value: Any) -> Any:
     return number.normalize() if number is not None else value
 
 
-def locked_while_pending(stored: dict[str, Any], merged: dict[str, Any]) -> list[ErrorDetail]:
-    """Refuse every change but the approval decision while the record awaits approval."""
-    if ref_id(stored, "approvalStatus") != PENDING:
-        return []
-    allowed = {"approvalStatus", "status", "externalId", *IGNORED_KEYS}
+def locked_edit(
+    stored: dict[str, Any], merged: dict[str, Any], decision: str, what: str
+) -> list[ErrorDetail]:
+    """Refuse a change to a record awaiting approval, naming the first field it touches;
+    only ``decision`` (the approval field) may change, besides read-only keys."""
+    allowed = {decision, "status", "externalId", *IGNORED_KEYS}
     changed = [
         k
         for k in sorted(set(stored) | set(merged))
@@ -189,12 +190,19 @@ def locked_while_pending(stored: dict[str, Any], merged: dict[str, Any]) -> list
         return []
     return [
         ErrorDetail(
-            "This transaction is pending approval and cannot be edited. "
+            f"This {what} is pending approval and cannot be edited. "
             "Approve or reject it before changing it.",
             "USER_ERROR",
             path=changed[0],
         )
     ]
+
+
+def locked_while_pending(stored: dict[str, Any], merged: dict[str, Any]) -> list[ErrorDetail]:
+    """Refuse every change but the approval decision while the record awaits approval."""
+    if ref_id(stored, "approvalStatus") != PENDING:
+        return []
+    return locked_edit(stored, merged, "approvalStatus", "transaction")
 
 
 def entity_exists(name: str, label: str) -> Any:

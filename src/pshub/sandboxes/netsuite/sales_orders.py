@@ -25,14 +25,13 @@ from pshub.sandboxes.netsuite.ledger import (
     TRAN_COMMON,
     amount,
     cents,
-    comparable,
     default_posting,
     entity,
     entity_exists,
+    locked_edit,
     name_entity,
 )
 from pshub.sandboxes.netsuite.records import (
-    IGNORED_KEYS,
     FieldSpec,
     Lookup,
     RecordType,
@@ -106,22 +105,7 @@ def locked_while_pending_approval(
     """Refuse every change but ``orderStatus`` while the order awaits approval."""
     if stored.get("orderStatus") != PENDING_APPROVAL:
         return []
-    allowed = {"orderStatus", "status", "externalId", *IGNORED_KEYS}
-    changed = [
-        k
-        for k in sorted(set(stored) | set(merged))
-        if k not in allowed and comparable(stored.get(k)) != comparable(merged.get(k))
-    ]
-    if not changed:
-        return []
-    return [
-        ErrorDetail(
-            "This sales order is pending approval and cannot be edited. "
-            "Approve or reject it before changing it.",
-            "USER_ERROR",
-            path=changed[0],
-        )
-    ]
+    return locked_edit(stored, merged, "orderStatus", "sales order")
 
 
 SALES_ORDER = register(
