@@ -15,9 +15,8 @@ One vendor call per DBOS step; transient errors are retried, then waited out dur
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -32,13 +31,12 @@ from pshub.domain.projects import Project
 from pshub.domain.sales import Opportunity
 from pshub.flows import change_state
 from pshub.flows.contract_ports import ErpContractPort, ErpOrderDraft, ErpOrderLine, ErpOrderState
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.flows.ports import PsaProjectRef
 from pshub.store import contract_tables as store
 from pshub.store import repos
 
 FLOW = "change_orders"
-T = TypeVar("T")
 
 
 class ApplyChangeInput(BaseModel):
@@ -105,7 +103,7 @@ def _apply(inp: ApplyChangeInput) -> dict[str, Any]:
         return record_unchanged(inp, change)
     terms = amendment.terms
     project = project_for(terms, state.project)
-    _patiently(inp, push_psa, inp.correlation_id, project, state.customer_name)
+    patiently_for(inp, push_psa, inp.correlation_id, project, state.customer_name)
     draft = order_draft(terms, state.job_id, change.effective_date)
     _push_erp(inp, draft)
     event = contract_amended(amendment, change, project.id, inp.correlation_id, now())
@@ -117,7 +115,7 @@ def _apply(inp: ApplyChangeInput) -> dict[str, Any]:
 def _read_change(inp: ApplyChangeInput, state: change_state.ChangeState) -> ChangeOrder:
     request = state.request
     if state.source_system == "salesforce":
-        opp = _patiently(inp, fetch_opportunity, str(request["opportunity"]))
+        opp = patiently_for(inp, fetch_opportunity, str(request["opportunity"]))
         effective = date.fromisoformat(str(request["effective_date"]))
         return change_from_opportunity(
             state.terms, state.project.id, opp, str(request["change_id"]), effective
@@ -138,7 +136,7 @@ def _push_erp(inp: ApplyChangeInput, draft: ErpOrderDraft) -> None:
     write; an order that went back to approval between the read and the write is waited for."""
     noted = False
     while True:
-        order = _patiently(inp, read_order, inp.contract_id)
+        order = patiently_for(inp, read_order, inp.contract_id)
         if order is not None and order.pending_approval:
             if not noted:
                 mark_waiting(inp, order)
@@ -146,16 +144,12 @@ def _push_erp(inp: ApplyChangeInput, draft: ErpOrderDraft) -> None:
             DBOS.sleep(inp.approval_poll_seconds)
             continue
         try:
-            _patiently(inp, push_erp, inp.correlation_id, draft)
+            patiently_for(inp, push_erp, inp.correlation_id, draft)
             return
         except RejectedError:
-            order = _patiently(inp, read_order, inp.contract_id)
+            order = patiently_for(inp, read_order, inp.contract_id)
             if order is None or not order.pending_approval:
                 raise
-
-
-def _patiently(inp: ApplyChangeInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 def order_draft(terms: ContractTerms, job_id: str, tran_date: date) -> ErpOrderDraft:

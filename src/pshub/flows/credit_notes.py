@@ -17,10 +17,10 @@ poll's does (:mod:`pshub.flows.payments`): inclusive re-reads are no-ops by memo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -29,7 +29,7 @@ from pshub.bootstrap import Container, container
 from pshub.connectors.errors import ConnectorError
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.flows import credit_service as service
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.flows.invoicing_ports import ErpCreditMemoDraft
 from pshub.flows.payments import fetch_invoice, write_crm_status, write_psa_status
 from pshub.store import credits as store
@@ -39,7 +39,6 @@ from pshub.store import tm_invoicing as tm_store
 
 FLOW = service.FLOW
 FEED = "netsuite:credit_memos"
-T = TypeVar("T")
 
 
 class ApplyCreditNoteInput(BaseModel):
@@ -171,24 +170,20 @@ def credit_note_flow(inp: ApplyCreditNoteInput) -> dict[str, Any]:
     try:
         erp_id = inp.erp_id
         if inp.issue is not None:
-            erp_id = _patiently(inp, create_memo, inp.issue)
-            _patiently(inp, read_memo, erp_id, inp.reason)
+            erp_id = patiently_for(inp, create_memo, inp.issue)
+            patiently_for(inp, read_memo, erp_id, inp.reason)
         assert erp_id is not None
         result = apply(erp_id)
         invoice_erp = invoice_erp_id(result["invoice_id"])
-        _patiently(inp, fetch_invoice, inp.correlation_id, result["invoice_id"], invoice_erp)
-        _patiently(inp, write_psa_status, inp.correlation_id, result["invoice_id"])
-        _patiently(inp, write_crm_status, inp.correlation_id, result["invoice_id"])
+        patiently_for(inp, fetch_invoice, inp.correlation_id, result["invoice_id"], invoice_erp)
+        patiently_for(inp, write_psa_status, inp.correlation_id, result["invoice_id"])
+        patiently_for(inp, write_crm_status, inp.correlation_id, result["invoice_id"])
     except DeadLetter as exc:
         return record_run(inp, "failed", {"error": str(exc), "kind": "dead_letter"})
     except ConnectorError as exc:
         return record_run(inp, "exception", {"error": str(exc), **exc.as_dict()})
     status = "exception" if result["findings"] else "completed"
     return record_run(inp, status, result)
-
-
-def _patiently(inp: ApplyCreditNoteInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 @DBOS.step(name="credit_notes.record_run")

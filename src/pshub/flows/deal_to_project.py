@@ -12,8 +12,7 @@ patience the work is dead-lettered with everything needed to replay it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -26,12 +25,11 @@ from pshub.domain.parties import MAX_HIERARCHY_DEPTH, Account, LegalEntity, ance
 from pshub.domain.projects import Project
 from pshub.domain.provisioning import ProvisioningRules, plan_provisioning, validate_deal
 from pshub.domain.sales import Opportunity
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.flows.ports import CrmPort, ProvisioningWriteBack, PsaProjectRef
 from pshub.store import repos
 
 FLOW = "deal_to_project"
-T = TypeVar("T")
 
 
 class ProvisionDealInput(BaseModel):
@@ -83,8 +81,8 @@ def deal_to_project(inp: ProvisionDealInput) -> dict[str, Any]:
 
 
 def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[str, Any]:
-    opp = seen["opp"] = _patiently(inp, fetch_opportunity, inp.opportunity_source_id)
-    accounts = _patiently(inp, fetch_account_chain, opp.account)
+    opp = seen["opp"] = patiently_for(inp, fetch_opportunity, inp.opportunity_source_id)
+    accounts = patiently_for(inp, fetch_account_chain, opp.account)
     rules = load_rules()
     findings = validate_deal(opp, rules, accounts)
     if findings:
@@ -92,13 +90,13 @@ def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[st
     plan = plan_provisioning(opp, rules, accounts)
     parent_erp_id: str | None = None
     for account in [*reversed(ancestry(opp.account, accounts)), opp.account]:
-        parent_erp_id = _patiently(
+        parent_erp_id = patiently_for(
             inp, upsert_customer, inp.correlation_id, account, plan.entity, parent_erp_id
         )
     assert parent_erp_id is not None
     customer_erp_id = parent_erp_id
-    psa = _patiently(inp, upsert_project, inp.correlation_id, plan.project, opp.account.name)
-    job_id = _patiently(
+    psa = patiently_for(inp, upsert_project, inp.correlation_id, plan.project, opp.account.name)
+    job_id = patiently_for(
         inp, upsert_job, inp.correlation_id, plan.project, customer_erp_id, plan.entity
     )
     ids = ProvisioningWriteBack(
@@ -107,7 +105,7 @@ def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[st
         erp_customer_id=customer_erp_id,
         erp_job_id=job_id,
     )
-    _patiently(inp, write_back, inp.correlation_id, opp.source_id, ids)
+    patiently_for(inp, write_back, inp.correlation_id, opp.source_id, ids)
     return record_completion(
         inp,
         opp,
@@ -116,10 +114,6 @@ def _provision(inp: ProvisionDealInput, seen: dict[str, Opportunity]) -> dict[st
         ids,
         psa,
     )
-
-
-def _patiently(inp: ProvisionDealInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps: each touches the world once ------------------------------------------------------

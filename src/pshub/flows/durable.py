@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
 
@@ -62,6 +62,21 @@ def patiently(
             DBOS.sleep(delay)
             waited += delay
             delay = min(delay * 2, 30.0)
+
+
+class Patient(Protocol):
+    """A flow input that names its correlation and how long to wait out outages."""
+
+    @property
+    def correlation_id(self) -> str: ...
+
+    @property
+    def patience_seconds(self) -> float: ...
+
+
+def patiently_for(inp: Patient, step: Callable[..., T], *args: Any) -> T:
+    """:func:`patiently` with the flow input's correlation id and patience."""
+    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 @DBOS.step(name="durable.note_waiting")

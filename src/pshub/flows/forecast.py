@@ -15,9 +15,9 @@ never writes back: the event is how a revision reaches operations.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,13 +32,12 @@ from pshub.domain.forecast import OpenOpportunity, diff, forecast, take_snapshot
 from pshub.domain.forecast_events import forecast_revised
 from pshub.domain.money import Money
 from pshub.domain.staffing import PlannedWork
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.policy.forecast import load_forecast_policy
 from pshub.store import forecast_tables as store
 from pshub.store import repos
 
 FLOW = "forecast_publish"
-T = TypeVar("T")
 
 
 class AnaplanSettings(BaseSettings):
@@ -128,12 +127,14 @@ def forecast_publish(inp: PublishForecastInput) -> dict[str, Any]:
     record_forecast_start(inp)
     try:
         as_of = inp.as_of_month or forecast_month()
-        opportunities, crm_findings = _patiently(inp, fetch_open_pipeline)
-        staffing, psa_findings = _patiently(inp, fetch_staffing)
+        opportunities, crm_findings = patiently_for(inp, fetch_open_pipeline)
+        staffing, psa_findings = patiently_for(inp, fetch_staffing)
         made = build_forecast_snapshot(
             inp, as_of, opportunities, crm_findings + psa_findings, staffing
         )
-        published = _patiently(inp, publish_snapshot, inp, made["version"]) if inp.publish else None
+        published = (
+            patiently_for(inp, publish_snapshot, inp, made["version"]) if inp.publish else None
+        )
         files = export_snapshot(made["version"]) if inp.export else []
         return record_forecast_completion(inp, made, published, files)
     except DeadLetter as exc:
@@ -141,10 +142,6 @@ def forecast_publish(inp: PublishForecastInput) -> dict[str, Any]:
     except ConnectorError as exc:
         code = "vendor.unauthorized" if isinstance(exc, UnauthorizedError) else "vendor.rejected"
         return record_forecast_failure(inp, "business", code, str(exc))
-
-
-def _patiently(inp: PublishForecastInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps -----------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ starts nothing new, and the invoice's external id makes a replayed step an updat
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +25,7 @@ from pshub.connectors.errors import ConnectorError, UnauthorizedError
 from pshub.connectors.retry import call_with_retry
 from pshub.domain.findings import Finding
 from pshub.domain.invoicing import InvoicePlan, find_milestone
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.flows.invoicing_ports import invoice_draft
 from pshub.flows.milestone_context import MilestoneContext, context_for
 from pshub.flows.payments import erp, fetch_invoice, psa, write_crm_status, write_psa_status
@@ -34,7 +33,6 @@ from pshub.store import invoicing as store
 from pshub.store import repos
 
 FLOW = "milestone_billing"
-T = TypeVar("T")
 
 
 class BillMilestoneInput(BaseModel):
@@ -91,19 +89,15 @@ def _bill(inp: BillMilestoneInput, ctx: MilestoneContext) -> dict[str, Any]:
     plan = ctx.plan()
     assert ctx.job_id is not None
     prepare_invoice(inp, ctx, plan)
-    _patiently(inp, ensure_billing_milestone, inp.correlation_id, ctx, plan)
-    erp_id = _patiently(inp, create_invoice, inp.correlation_id, plan, ctx.job_id)
-    invoice = _patiently(inp, fetch_invoice, inp.correlation_id, plan.invoice_id, erp_id)
-    _patiently(inp, write_psa_status, inp.correlation_id, plan.invoice_id)
-    _patiently(inp, write_crm_status, inp.correlation_id, plan.invoice_id)
+    patiently_for(inp, ensure_billing_milestone, inp.correlation_id, ctx, plan)
+    erp_id = patiently_for(inp, create_invoice, inp.correlation_id, plan, ctx.job_id)
+    invoice = patiently_for(inp, fetch_invoice, inp.correlation_id, plan.invoice_id, erp_id)
+    patiently_for(inp, write_psa_status, inp.correlation_id, plan.invoice_id)
+    patiently_for(inp, write_crm_status, inp.correlation_id, plan.invoice_id)
     result = record_completion(inp, ctx, plan, invoice.number)
     for later in release_waiting(ctx.project.id):
         start(later)  # from the workflow body: DBOS enqueues children here, never in a step
     return result
-
-
-def _patiently(inp: BillMilestoneInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps -------------------------------------------------------------------------------------

@@ -13,9 +13,8 @@ step and waited out durably; a refusal is a business exception with the journal'
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -30,11 +29,10 @@ from pshub.connectors.errors import ConnectorError, UnauthorizedError
 from pshub.connectors.retry import call_with_retry
 from pshub.domain.money import Money
 from pshub.domain.revenue import Account
-from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, step_retry
 from pshub.store import repos
 
 FLOW = "month_end_close"
-T = TypeVar("T")
 
 
 class CloseMonthInput(BaseModel):
@@ -81,7 +79,7 @@ def month_end_close(inp: CloseMonthInput) -> dict[str, Any]:
     posted: dict[str, str] = {}
     try:
         for plan in plans:
-            posted[plan.key] = _patiently(
+            posted[plan.key] = patiently_for(
                 inp, post_journal, inp.correlation_id, plan, computed["subsidiary"]
             )
     except DeadLetter as exc:
@@ -90,10 +88,6 @@ def month_end_close(inp: CloseMonthInput) -> dict[str, Any]:
         code = "vendor.unauthorized" if isinstance(exc, UnauthorizedError) else "vendor.rejected"
         return record_failure(inp, "business", code, str(exc), plans)
     return lock_period(inp, computed["summary"], posted)
-
-
-def _patiently(inp: CloseMonthInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps -------------------------------------------------------------------------------------

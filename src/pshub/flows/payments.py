@@ -14,10 +14,9 @@ forecasting is :func:`pshub.store.invoicing.open_receivables`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from dbos import DBOS, SetWorkflowID
 from pydantic import BaseModel, ConfigDict
@@ -27,7 +26,7 @@ from pshub.connectors.errors import ConnectorError
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.ids import canonical_id
 from pshub.domain.invoicing import deal_billing, invoice_status
-from pshub.flows.durable import DeadLetter, patiently, step_retry
+from pshub.flows.durable import DeadLetter, patiently_for, step_retry
 from pshub.flows.invoicing_ports import (
     CrmInvoicingPort,
     ErpInvoice,
@@ -44,7 +43,6 @@ from pshub.store import invoicing as store
 
 FLOW = "invoice_status"
 FEED = "netsuite:payments"
-T = TypeVar("T")
 
 
 def erp(c: Container) -> ErpInvoicingPort:
@@ -173,18 +171,14 @@ def invoice_status_flow(inp: SyncInvoiceStatusInput) -> dict[str, Any]:
     record_run(inp, "running", None)
     try:
         erp_id = invoice_erp_id(inp.invoice_id)
-        _patiently(inp, fetch_invoice, inp.correlation_id, inp.invoice_id, erp_id)
-        _patiently(inp, write_psa_status, inp.correlation_id, inp.invoice_id)
-        status = _patiently(inp, write_crm_status, inp.correlation_id, inp.invoice_id)
+        patiently_for(inp, fetch_invoice, inp.correlation_id, inp.invoice_id, erp_id)
+        patiently_for(inp, write_psa_status, inp.correlation_id, inp.invoice_id)
+        status = patiently_for(inp, write_crm_status, inp.correlation_id, inp.invoice_id)
     except DeadLetter as exc:
         return record_run(inp, "failed", {"error": str(exc), "kind": "dead_letter"})
     except ConnectorError as exc:
         return record_run(inp, "exception", {"error": str(exc), **exc.as_dict()})
     return record_run(inp, "completed", {"invoice_id": inp.invoice_id, "status": status})
-
-
-def _patiently(inp: SyncInvoiceStatusInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 @DBOS.step(name="payments.record_run")

@@ -17,9 +17,8 @@ project with posted work and waits for them (the demo's entry point).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from dbos import DBOS
 from pydantic import BaseModel, ConfigDict
@@ -29,13 +28,12 @@ from pshub.connectors.errors import ConnectorError, UnauthorizedError
 from pshub.connectors.retry import call_with_retry
 from pshub.flows import tm_invoicing_plan as service
 from pshub.flows import tm_invoicing_record as recorder
-from pshub.flows.durable import DeadLetter, enqueue, patiently, result_of, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently_for, result_of, step_retry
 from pshub.flows.payments import erp, fetch_invoice, write_crm_status
 from pshub.store import credits, repos, tm_ledger
 from pshub.store import tm_invoicing as store
 
 FLOW = service.FLOW
-T = TypeVar("T")
 
 
 class RunTmInvoicingInput(BaseModel):
@@ -142,20 +140,16 @@ def tm_invoicing(inp: RunTmInvoicingInput) -> dict[str, Any]:
 
 def _invoice(inp: RunTmInvoicingInput, planned: service.PlannedInvoice) -> dict[str, Any]:
     try:
-        erp_id = _patiently(inp, create_invoice, planned)
-        _patiently(inp, fetch_invoice, planned.correlation_id, planned.invoice_id, erp_id)
+        erp_id = patiently_for(inp, create_invoice, planned)
+        patiently_for(inp, fetch_invoice, planned.correlation_id, planned.invoice_id, erp_id)
         outcome = record_invoiced(planned, erp_id)
-        _patiently(inp, write_crm_status, planned.correlation_id, planned.invoice_id)
+        patiently_for(inp, write_crm_status, planned.correlation_id, planned.invoice_id)
     except DeadLetter as exc:
         return record_rejected(planned, "dead_letter", "transient.exhausted", str(exc))
     except ConnectorError as exc:
         code = "vendor.unauthorized" if isinstance(exc, UnauthorizedError) else "vendor.rejected"
         return record_rejected(planned, "business", code, str(exc))
     return outcome
-
-
-def _patiently(inp: RunTmInvoicingInput, step: Callable[..., T], *args: Any) -> T:
-    return patiently(inp.correlation_id, inp.patience_seconds, step, *args)
 
 
 # --- steps -------------------------------------------------------------------------------------
