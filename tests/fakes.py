@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 from pshub.connectors.errors import NotFoundError, TransientError
@@ -91,8 +92,13 @@ class FakeErpBilling:
         self.postings: dict[str, ErpBillingLine] = {}
         self.requests = 0
         self.reject_memo = reject_memo
+        self._lock = threading.Lock()  # a project's requests arrive several at once
 
     def post_billing_lines(self, lines):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return self._post(lines)
+
+    def _post(self, lines):  # type: ignore[no-untyped-def]
         from pshub.flows.ports import ErpPostResult
 
         self.requests += 1

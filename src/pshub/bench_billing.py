@@ -15,6 +15,7 @@ hub knows (canonical project, contract, cross-references), as after deal-to-proj
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,10 +51,12 @@ class SinkErp:
     def __init__(self) -> None:
         self.lines = 0
         self.keys: set[str] = set()
+        self._lock = threading.Lock()
 
     def post_billing_lines(self, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
-        self.lines += len(lines)
-        self.keys.update(line.external_id for line in lines)
+        with self._lock:
+            self.lines += len(lines)
+            self.keys.update(line.external_id for line in lines)
         return [ErpPostResult(key=line.key, ok=True, erp_id=line.key) for line in lines]
 
     def upsert_customer(self, account: Account, entity: Any, parent: str | None) -> str:

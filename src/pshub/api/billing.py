@@ -112,7 +112,7 @@ def billing_router(c: Container) -> APIRouter:
             return {
                 "work_items": repo.count_items(s),
                 "holds": len(repo.active_holds(s)),
-                "open_batches": len(repo.open_batches(s)),
+                "lines_refused": repo.refused_lines(s),
             }
 
     return router

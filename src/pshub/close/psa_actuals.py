@@ -36,7 +36,7 @@ from pshub.store.tables import BillingLineRow, WorkItemRow
 class HubEntry:
     """What the hub holds of one PSA time entry."""
 
-    status: str  # work item status: pending | held | planned | done | error
+    status: str  # work item status: pending | held | done | error
     minutes: int  # of the version the hub knows
     work_date: str
     posted: bool  # a live posting (not reversed) is in the ERP

@@ -206,8 +206,12 @@ def price_work(
     findings: list[Finding] = []
     held: list[WorkItem] = []
     remaining = _cap_remaining(project)
+    # A month of entries repeats a few roles, days and approval instants: each rate and each
+    # period placement is looked up once per run.
+    rates: dict[tuple[str, date], Money | None] = {}
+    places: dict[tuple[date, datetime], tuple[Period | None, str | None]] = {}
     for item in sorted(items, key=lambda i: (i.work_date, i.source_id)):
-        value, problems = _value(item, project, fx)
+        value, problems = _value(item, project, fx, rates)
         if problems:
             findings.extend(problems)
             continue
@@ -227,7 +231,12 @@ def price_work(
             )
             continue
         assert item.approved_at is not None
-        period, note = calendar.place(item.work_date, item.approved_at)
+        placed = places.get((item.work_date, item.approved_at))
+        if placed is None:
+            placed = places[(item.work_date, item.approved_at)] = calendar.place(
+                item.work_date, item.approved_at
+            )
+        period, note = placed
         if period is None:
             findings.append(
                 _finding(
@@ -280,7 +289,10 @@ def _hold_reason(item: WorkItem, project: ProjectBilling) -> str | None:
 
 
 def _value(
-    item: WorkItem, project: ProjectBilling, fx: FxRates
+    item: WorkItem,
+    project: ProjectBilling,
+    fx: FxRates,
+    rates: dict[tuple[str, date], Money | None],
 ) -> tuple[tuple[Money | None, Money] | None, list[Finding]]:
     """(bill rate, value at bill rate in contract currency), or findings naming the field."""
     kind = item.kind.value
@@ -308,7 +320,11 @@ def _value(
         if not item.billable:
             return (None, Money.zero(project.currency)), []
         card = project.rate_card
-        rate = card.rate_for(item.role or "", item.work_date) if card else None
+        role = (item.role or "", item.work_date)
+        if role in rates:
+            rate = rates[role]
+        else:
+            rate = rates[role] = card.rate_for(*role) if card else None
         if rate is None or card is None:
             return None, [
                 _finding(

@@ -1,9 +1,11 @@
-"""Time-to-bill services: plan one project's billing (posting is :mod:`.billing_post`).
+"""Time-to-bill planning: what one project's pending work needs from the ERP.
 
 Planning loads the project's pending/held/errored work, asks the domain for priced lines and
-the ledger for what to do (post, reverse and re-post, nothing), and stores batches of ERP lines
-plus the business exceptions (holds, bad entries) with the money they hold back. It is
-idempotent: a batch id is a hash of its line keys, and a batch seen before is not stored again.
+the ledger for what to do (post, reverse and re-post, nothing), and returns it all as a
+:class:`ProjectPlan` without storing anything: :mod:`.billing_post` sends the lines and
+records lines, ledger, statuses and exceptions (holds, bad entries, with the money they hold
+back) in one commit. Replanning is safe: line keys (and so ERP external ids) derive from the
+source, version and part, and the ledger refuses a version it has posted.
 """
 
 from __future__ import annotations
@@ -52,12 +54,30 @@ class ProjectContext:
 
 
 @dataclass
-class PlanResult:
+class ProjectPlan:
+    """What one project's pending work needs, decided in memory (nothing stored yet): the
+    ERP lines of each source (post, or reverse and re-post), the statuses of the rest
+    (held, blocked, nothing to do), and the findings with the money they hold back."""
+
     project_id: str
-    batch_ids: list[str] = field(default_factory=list)
-    lines: int = 0
-    held: int = 0
-    errors: int = 0
+    ctx: ProjectContext | None = None
+    items: list[WorkItem] = field(default_factory=list)
+    rows_by_source: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    status: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:
+        return sum(len(rows) for rows in self.rows_by_source.values())
+
+    @property
+    def held(self) -> int:
+        return len(self.status.get("held", ()))
+
+    @property
+    def errors(self) -> int:
+        return len(self.status.get("error", ()))
 
 
 def project_context(
@@ -112,26 +132,24 @@ def project_context(
     )
 
 
-def plan_project(
-    c: Container, psa_project_id: str, as_of: datetime, run_id: str = ""
-) -> PlanResult:
-    """Price and plan one project's work into ERP batches (idempotent)."""
+def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> ProjectPlan:
+    """Price one project's pending, held and errored work and decide what the ERP needs.
+
+    Pure apart from reading (and, for a project the hub does not know, raising that
+    exception): :mod:`.billing_post` sends the lines and records the outcome in one commit.
+    """
     policy = c.policy()
-    result = PlanResult(psa_project_id)
+    plan = ProjectPlan(psa_project_id)
     with c.db.session() as s:
-        busy = repo.planned_sources(s, psa_project_id)
-        items = [
-            i
-            for i in repo.work_items_for(s, psa_project_id, ("pending", "held", "error"))
-            if i.key not in busy
-        ]
+        items = repo.work_items_for(s, psa_project_id, ("pending", "held", "error"))
         if not items:
-            return result
+            return plan
         holds = repo.active_holds(s)
         ctx = project_context(c, s, psa_project_id, policy, holds)
         if ctx is None:
-            _unknown_project(s, psa_project_id, items, result)
-            return result
+            _unknown_project(s, psa_project_id, items)
+            plan.status = {"error": [(i.kind.value, i.source_id) for i in items]}
+            return plan
         closed = {p for e, p in repo.closed_periods(s) if e == ctx.billing.legal_entity}
         states = repo.load_states(s, [i.key for i in items])
         posted = repo.posted_lines(s, [k for k, st in states.items() if st.version is not None])
@@ -145,21 +163,9 @@ def plan_project(
         rows_by_source, status, unchanged = _decide(
             items, priced, states, posted, ctx, as_of, policy
         )
-    with c.db.session() as s:
-        result.batch_ids = _store_batches(
-            s,
-            psa_project_id,
-            ctx,
-            rows_by_source,
-            policy.billing.rules.batch_size,
-            f"{run_id}@{as_of.isoformat()}",
-        )
-        repo.set_item_status(s, dict(status))
-        repo.note_versions(s, unchanged)
-        _raise_exceptions(s, ctx, priced.findings, items)
-    result.lines = sum(len(r) for r in rows_by_source.values())
-    result.held, result.errors = len(status["held"]), len(status["error"])
-    return result
+    plan.ctx, plan.items, plan.findings = ctx, items, priced.findings
+    plan.rows_by_source, plan.status, plan.unchanged = rows_by_source, dict(status), unchanged
+    return plan
 
 
 def _decide(
@@ -213,8 +219,7 @@ def _decide(
                 rows += [_reversal(old, entity, item, key, as_of) for old, entity in live]
             else:
                 rows += new_rows
-        # No "planned" status write: the batch's lines are the durable record of planned work
-        # (a source with lines waiting is not planned again); posting sets done or error.
+        # Posting sets done or error once the ERP has answered.
         rows_by_source[key] = rows
     return rows_by_source, status, unchanged
 
@@ -289,7 +294,7 @@ def _same_billing(live: list[tuple[ErpBillingLine, str]], rows: list[dict[str, A
         return (part(str(body["key"])), *(str(body.get(f)) for f in _SAME))
 
     old = sorted(fingerprint(line.to_json()) for line, _ in live)
-    new = sorted(fingerprint(r["body"]["erp"]) for r in rows)
+    new = sorted(fingerprint(r["erp"].to_json()) for r in rows)
     return old == new
 
 
@@ -382,26 +387,16 @@ def _line_row(
         "status": "planned",
         "approved_at": item.approved_at,
         "posting_date": erp.posting_date,
-        "body": {"erp": erp.to_json()},
+        "erp": erp,
     }
 
 
-def _store_batches(
-    session: Any,
-    project_id: str,
-    ctx: ProjectContext,
-    rows_by_source: dict[str, list[dict[str, Any]]],
-    size: int,
-    run: str,
-) -> list[str]:
-    """Chunk lines into batches of at most ``size``, never splitting one source's lines.
-
-    The batch id hashes its line keys and the run (id and as-of instant): a replayed plan step
-    finds its batches again, while a later run re-sending lines the ERP once refused forms a
-    new one.
-    """
+def requests(plan: ProjectPlan, size: int, run: str) -> dict[str, list[dict[str, Any]]]:
+    """The plan's lines as ERP requests of at most ``size`` lines, never splitting one
+    source's lines, each under an id hashed from its line keys and the run (id and as-of
+    instant): the id is stored with the lines, naming the request that carried them."""
     batches: list[list[dict[str, Any]]] = [[]]
-    for rows in rows_by_source.values():
+    for rows in plan.rows_by_source.values():
         if batches[-1] and len(batches[-1]) + len(rows) > size:
             batches.append([])
         batches[-1].extend(rows)
@@ -417,15 +412,11 @@ def _store_batches(
         for r in rows:
             r["batch_id"] = batch_id
         by_id[batch_id] = rows
-    repo.add_batches(session, project_id, ctx.billing.legal_entity, by_id)
-    return list(by_id)
+    return by_id
 
 
-def _unknown_project(
-    session: Any, project_id: str, items: list[WorkItem], result: PlanResult
-) -> None:
+def _unknown_project(session: Any, project_id: str, items: list[WorkItem]) -> None:
     repo.set_item_status(session, {"error": [(i.kind.value, i.source_id) for i in items]})
-    result.errors = len(items)
     repos.raise_exception(
         session,
         flow=FLOW,
@@ -451,7 +442,7 @@ def _unknown_project(
     )
 
 
-def _raise_exceptions(
+def raise_exceptions(
     session: Any, ctx: ProjectContext, findings: list[Finding], items: list[WorkItem]
 ) -> None:
     """One exception per (project, reason) with its records and money; stale ones resolve."""

@@ -1,14 +1,18 @@
-"""Time-to-bill posting: send one planned batch to the ERP, record the outcome in one commit.
+"""Time-to-bill posting: a project's planned lines go to the ERP, the outcome is recorded once.
 
-The batch's lines are read once; after the ERP answers, the lines still planned are re-checked
-in the writing transaction (a batch posted meanwhile has nothing left to record), and results,
-ledger entries, billing states, work-item statuses and the batch status are written together.
-Idempotent: a posted batch has nothing left to post; the ERP upserts by external id.
+:func:`bill_project` plans the project (:mod:`.billing_plan`, in memory), sends its lines in
+requests of up to ``batch_size``, and records lines, ledger entries, billing states, work-item
+statuses and exceptions in one commit. Nothing is stored between planning and the ERP's
+answer: a crash in between re-plans the same lines under the same keys, and the ERP upserts
+by external id, so a replay updates what it sent rather than posting twice. The ledger
+decides again on the states read in the writing transaction, so a version recorded meanwhile
+is not booked twice.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,119 +21,158 @@ from pshub.bootstrap import Container
 from pshub.connectors.retry import RetryPolicy, call_with_retry
 from pshub.domain.ledger import LedgerEntry, SourceLine, post
 from pshub.domain.money import Money
-from pshub.flows.billing_plan import FLOW
-from pshub.flows.ports import ErpBillingLine, ErpBillingPort, ErpPostResult
+from pshub.flows import billing_plan
+from pshub.flows.billing_plan import FLOW, ProjectPlan
+from pshub.flows.ports import ErpBillingPort, ErpPostResult
 from pshub.store import billing as repo
 from pshub.store import repos
 
 
-def post_batch(
-    c: Container, port: ErpBillingPort, batch_id: str, retry: RetryPolicy
-) -> dict[str, Any]:
-    """Send one batch to the ERP and record the outcome; a posted batch is a no-op."""
-    result = post_batches(c, port, [batch_id], retry)
-    return {"batch_id": batch_id, "posted": result["posted"], "rejected": result["rejected"]}
+def bill_project(
+    c: Container,
+    port: ErpBillingPort,
+    project_id: str,
+    as_of: datetime,
+    run_id: str,
+    retry: RetryPolicy,
+) -> dict[str, int]:
+    """Plan, post and record one project's pending work; a project with none is a no-op.
+
+    The requests go out ``requests_in_parallel`` at a time and are recorded
+    ``batches_per_workflow`` at a time (one commit each; the project's statuses and
+    exceptions with the first), so a crash in a big project re-sends at most one slice.
+    """
+    plan = billing_plan.plan_project(c, project_id, as_of)
+    if plan.ctx is None:
+        return _totals(plan, posted=0, rejected=0, requests=0)
+    rules = c.policy().billing.rules
+    requests = billing_plan.requests(plan, rules.batch_size, f"{run_id}@{as_of.isoformat()}")
+    slices = _slices(list(requests.values()), rules.batches_per_workflow)
+    posted = rejected = 0
+    with ThreadPoolExecutor(max_workers=rules.requests_in_parallel) as pool:
+        for n, rows in enumerate(slices):
+            results = _send(pool, port, rows, retry)
+            done, refused = _record(c, plan, rows, results, first=n == 0, last=n == len(slices) - 1)
+            posted, rejected = posted + done, rejected + refused
+    return _totals(plan, posted=posted, rejected=rejected, requests=len(requests))
 
 
-def post_batches(
-    c: Container, port: ErpBillingPort, batch_ids: list[str], retry: RetryPolicy
-) -> dict[str, Any]:
-    """Send several batches to the ERP, one request each, and record every outcome in one
-    commit (a commit and a step per batch cost more than the hub's work on its lines);
-    posted batches are no-ops."""
-    with c.db.session() as s:
-        rows = repo.planned_lines_of(s, batch_ids)
-    if not rows:
-        return {"posted": 0, "rejected": 0}
-    by_batch: dict[str, list[ErpBillingLine]] = defaultdict(list)
-    for r in rows:
-        by_batch[r.batch_id].append(r.erp)
+def _slices(requests: list[list[dict[str, Any]]], size: int) -> list[list[list[dict[str, Any]]]]:
+    """Requests in slices of ``size``; a plan with no lines still has one (empty) slice, which
+    records its statuses and exceptions."""
+    return [requests[i : i + size] for i in range(0, len(requests), size)] or [[]]
+
+
+def _send(
+    pool: ThreadPoolExecutor,
+    port: ErpBillingPort,
+    requests: list[list[dict[str, Any]]],
+    retry: RetryPolicy,
+) -> dict[str, ErpPostResult]:
+    """The ERP's answer to each line of these requests, sent several at a time."""
+
+    def one(rows: list[dict[str, Any]]) -> list[ErpPostResult]:
+        lines = [r["erp"] for r in rows]
+        return call_with_retry(lambda: port.post_billing_lines(lines), retry)
+
     results: dict[str, ErpPostResult] = {}
-    for lines in by_batch.values():
-        answers = call_with_retry(lambda: port.post_billing_lines(lines), retry)  # noqa: B023
+    for answers in pool.map(one, requests):
         results.update((r.key, r) for r in answers)
-    return _record(c, rows, results)
+    return results
+
+
+def _totals(plan: ProjectPlan, **counts: int) -> dict[str, int]:
+    return {"lines": plan.lines, "held": plan.held, "errors": plan.errors, **counts}
 
 
 def _record(
-    c: Container, read: list[repo.PlannedLine], results: dict[str, ErpPostResult]
-) -> dict[str, Any]:
+    c: Container,
+    plan: ProjectPlan,
+    requests: list[list[dict[str, Any]]],
+    results: dict[str, ErpPostResult],
+    *,
+    first: bool,
+    last: bool,
+) -> tuple[int, int]:
+    """The lines of these requests with their ledger entries and statuses in one commit (the
+    first slice also takes the project's other statuses and its exceptions); returns how many
+    lines were posted and how many the ERP refused."""
+    assert plan.ctx is not None
     now = repos.utcnow()
-    with c.db.session() as s:
-        still = repo.still_planned_of(s, sorted({r.batch_id for r in read}))
-        rows = [r for r in read if r.key in still]
-        outcome_rows: list[dict[str, Any]] = []
-        by_source: dict[str, list[repo.PlannedLine]] = defaultdict(list)
-        posted_keys: set[str] = set()
+    status = {k: list(v) for k, v in plan.status.items()} if first else {}
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for rows in requests:
         for row in rows:
-            res = results.get(row.key)
-            ok = res is not None and res.ok
-            if ok:
-                posted_keys.add(row.key)
-            outcome_rows.append(
-                {
-                    "key": row.key,
-                    "status": "posted" if ok else "rejected",
-                    "erp_id": res.erp_id if res else None,
-                    "posted_at": now if ok else None,
-                    "error": None if ok else (res.error if res else "no result from the ERP"),
-                }
-            )
-            by_source[row.source_key].append(row)
-        repo.record_line_results(s, outcome_rows)
+            by_source.setdefault(row["source_key"], []).append(row)
+    posted = rejected = 0
+    with c.db.session() as s:
         states, seqs = repo.load_states_and_seqs(s, list(by_source))
+        line_rows: list[dict[str, Any]] = []
+        refused: dict[str, list[tuple[dict[str, Any], str | None]]] = defaultdict(list)
         entries: list[LedgerEntry] = []
         new_states: dict[str, SourceLine] = {}
-        done: list[tuple[str, str]] = []
-        failed: list[tuple[str, str]] = []
-        for key, source_rows in by_source.items():
+        for key, rows in by_source.items():
+            bad = 0
+            for row in rows:
+                res = results.get(row["key"])
+                good = res is not None and res.ok
+                error = None if good else (res.error if res else "no result from the ERP")
+                line_rows.append(_line_row(row, res, good, error, now))
+                if not good:
+                    bad += 1
+                    refused[row["batch_id"]].append((row, error))
             kind, source_id = key.split(":", 1)
-            if any(r.key not in posted_keys for r in source_rows):
-                failed.append((kind, source_id))
+            if bad:
+                status.setdefault("error", []).append((kind, source_id))
+                rejected += bad
                 continue
-            posts = [r for r in source_rows if r.erp.action == "post"]
-            amount = _posted_billable(posts) if posts else None
-            reference = results[posts[0].key].erp_id if posts else None
+            posts = [r for r in rows if r["action"] == "post"]
             outcome = post(
                 states.get(key) or SourceLine(key),
-                source_rows[0].version,
-                amount,
-                reference=reference,
+                rows[0]["version"],
+                _posted_billable(posts) if posts else None,
+                reference=results[posts[0]["key"]].erp_id if posts else None,
             )
             entries.extend(outcome.entries)
             new_states[key] = outcome.line
-            done.append((kind, source_id))
+            status.setdefault("done", []).append((kind, source_id))
+            posted += len(rows)
+        repo.record_lines(s, line_rows)
         repo.apply_ledger(s, entries, new_states, seqs)
-        repo.set_item_status(s, {"done": done, "error": failed})
-        _close_batches(s, read, rows, outcome_rows, now)
-    return {"posted": len(rows) - len(failed), "rejected": len(failed)}
+        repo.set_item_status(s, status)
+        for batch_id, bad_rows in refused.items():
+            _rejected_exception(s, batch_id, bad_rows)
+        if first:
+            repo.note_versions(s, plan.unchanged)
+            billing_plan.raise_exceptions(s, plan.ctx, plan.findings, plan.items)
+        if last and plan.rows_by_source:
+            _resolve_refusals(s, plan.project_id)
+    return posted, rejected
 
 
-def _close_batches(
-    session: Any,
-    read: list[repo.PlannedLine],
-    rows: list[repo.PlannedLine],
-    outcomes: list[dict[str, Any]],
-    now: datetime,
-) -> None:
-    """Each batch posted or partial, with its own refusal exception; a project whose lines
-    all went through has its earlier ERP refusals resolved."""
-    refused: dict[str, list[tuple[repo.PlannedLine, str | None]]] = defaultdict(list)
-    batches = {r.batch_id: r.project_id for r in read}
-    for row, outcome in zip(rows, outcomes, strict=True):
-        if outcome["status"] == "rejected":
-            refused[row.batch_id].append((row, outcome["error"]))
-    repo.set_batches_status(
-        session, {b: "partial" if b in refused else "posted" for b in batches}, now
-    )
-    for batch_id, bad in refused.items():
-        _rejected_exception(session, batch_id, bad)
-    written = {r.batch_id for r in rows}
-    clean = {p for b, p in batches.items() if b in written and b not in refused} - {
-        r.project_id for bad in refused.values() for r, _ in bad
+def _line_row(
+    row: dict[str, Any], res: ErpPostResult | None, ok: bool, error: str | None, now: datetime
+) -> dict[str, Any]:
+    erp = row["erp"]
+    return {
+        "key": row["key"],
+        "batch_id": row["batch_id"],
+        "source_key": row["source_key"],
+        "version": row["version"],
+        "action": row["action"],
+        "project_id": row["project_id"],
+        "legal_entity": row["legal_entity"],
+        "period": row["period"],
+        "amount": row["amount"],
+        "currency": row["currency"],
+        "status": "posted" if ok else "rejected",
+        "erp_id": res.erp_id if res is not None else None,
+        "error": error,
+        "approved_at": row["approved_at"],
+        "posted_at": now if ok else None,
+        "posting_date": row["posting_date"],
+        "body": {"erp": erp.to_json()},
     }
-    for project_id in sorted(clean):
-        _resolve_refusals(session, project_id)
 
 
 def _resolve_refusals(session: Any, project_id: str) -> None:
@@ -161,34 +204,34 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
         row.status, row.resolved_at = "resolved", repos.utcnow()
 
 
-def _posted_billable(rows: list[repo.PlannedLine]) -> Money:
-    # Summed as Decimal (a source's lines share the batch's currency), one Money at the end.
-    currency = rows[0].erp.currency
-    if any(r.erp.currency != currency for r in rows):
-        raise ValueError(f"lines of {rows[0].source_key} in several currencies")
-    return Money.of(sum((r.erp.amount for r in rows if r.erp.billable), Decimal(0)), currency)
+def _posted_billable(rows: list[dict[str, Any]]) -> Money:
+    # Summed as Decimal (a source's lines share the project's currency), one Money at the end.
+    currency = rows[0]["currency"]
+    if any(r["currency"] != currency for r in rows):
+        raise ValueError(f"lines of {rows[0]['source_key']} in several currencies")
+    return Money.of(sum((r["amount"] for r in rows if r["erp"].billable), Decimal(0)), currency)
 
 
 def _rejected_exception(
-    session: Any, batch_id: str, bad: list[tuple[repo.PlannedLine, str | None]]
+    session: Any, batch_id: str, bad: list[tuple[dict[str, Any], str | None]]
 ) -> None:
     first = bad[0][0]
-    currency = first.erp.currency
-    total = sum((r.erp.amount for r, _ in bad if r.erp.currency == currency), Decimal(0))
+    currency = first["currency"]
+    total = sum((r["amount"] for r, _ in bad if r["currency"] == currency), Decimal(0))
     repos.raise_exception(
         session,
         flow=FLOW,
         kind="business",
-        correlation_id=f"psa-project:{first.project_id}",
+        correlation_id=f"psa-project:{first['project_id']}",
         source_system="netsuite",
         source_record=f"batch:{batch_id}",
         reason_code="erp.rejected",
         reason=f"{Money.of(total, currency)} of approved work refused by the ERP: {bad[0][1]}",
         amount=Money.of(total, currency),
-        legal_entity=first.legal_entity,
+        legal_entity=first["legal_entity"],
         findings=[
-            {"code": "erp.rejected", "record": r.source_key, "message": error, "line": r.key}
+            {"code": "erp.rejected", "record": r["source_key"], "message": error, "line": r["key"]}
             for r, error in bad[:500]
         ],
-        trigger={"flow": FLOW, "input": {"project_id": first.project_id}},
+        trigger={"flow": FLOW, "input": {"project_id": first["project_id"]}},
     )

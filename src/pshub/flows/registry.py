@@ -14,7 +14,6 @@ from pshub.flows import (
     milestone_intake,
     time_to_bill,
 )
-from pshub.flows.durable import enqueue
 
 
 def restart(trigger: dict[str, Any], attempt: int) -> str:
@@ -33,11 +32,13 @@ def restart(trigger: dict[str, Any], attempt: int) -> str:
                 projects=(project,),
             )
         )
-    if flow == time_to_bill.POST_FLOW:  # dead-lettered batches: send them again
-        batches = time_to_bill.PostBatchesInput.model_validate(trigger["input"])
-        workflow_id = f"{time_to_bill.POST_FLOW}:{batches.batch_ids[0]}:retry{attempt}"
-        enqueue(time_to_bill.POST_QUEUE, time_to_bill.time_to_bill_post, batches, workflow_id)
-        return workflow_id
+    if flow == time_to_bill.POST_FLOW:  # dead-lettered batches of an earlier version: a run
+        now = datetime.now(UTC)
+        return time_to_bill.start(
+            time_to_bill.BillingRunInput(
+                run_id=f"retry-a{attempt}-{now:%Y%m%dT%H%M%S%f}", as_of=now
+            )
+        )
     if flow == change_orders.FLOW:  # a rejected or failed change order: apply it again
         return change_intake.restart(container(), str(trigger["input"]["change_key"]))
     if flow == milestone_billing.FLOW:  # a blocked or failed milestone: bill it again

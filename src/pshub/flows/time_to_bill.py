@@ -1,14 +1,17 @@
 """Flow ``time_to_bill``: approved time and expenses become ERP billable transactions.
 
     run (queue "time_to_bill", one at a time)
-      for each project with pending work:  plan_project  (domain prices, ledger decides)
-        -> every ``batches_per_workflow`` batches: enqueue ``time_to_bill_post`` on the
-           "erp_postings" queue, so posting starts while later projects are still planned
-    time_to_bill_post: one post_many step for its batches (one ERP request of up to
-      ``batch_size`` lines per batch), all recorded with their ledger entries in one commit
+      project_groups: projects with pending work, grouped to ~batch_size x batches_per_workflow
+        entries (a project is never split: its not-to-exceed cap is decided in one place)
+      -> one ``time_to_bill_post`` workflow per group on the "erp_postings" queue (several
+         run at once, keeping the ERP account's request slots busy), and waits for them
+    time_to_bill_post: one ``bill`` step per project: plan in memory, post the lines in
+      requests of up to ``batch_size``, record everything in one commit
 
-The ERP connector shares one concurrency budget per vendor account across all flows, so the
-queue can run more posting workflows than the vendor allows without being rejected.
+Nothing is stored between planning and the ERP's answer (decision 0010): a crash re-plans the
+same lines under the same external ids, which the ERP upserts. The ERP connector shares one
+concurrency budget per vendor account across all flows, so the queue can run more posting
+workflows than the vendor allows without being rejected.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pshub.store import repos
 FLOW = billing_plan.FLOW
 POST_FLOW = "time_to_bill_post"
 POST_QUEUE = "erp_postings"
+COUNTS = ("lines", "held", "errors", "batches", "posted", "rejected", "dead_letters")
 
 
 class BillingRunInput(BaseModel):
@@ -38,7 +42,6 @@ class BillingRunInput(BaseModel):
     run_id: str
     as_of: datetime
     projects: tuple[str, ...] | None = None  # None: every project with pending work
-    wait: bool = True  # wait for the postings to finish before the run completes
     patience_seconds: float = 600.0
 
     @property
@@ -46,11 +49,14 @@ class BillingRunInput(BaseModel):
         return f"{FLOW}:run:{self.run_id}"
 
 
-class PostBatchesInput(BaseModel):
+class BillProjectsInput(BaseModel):
+    """A group of projects of one run, billed by one posting workflow."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     run_id: str
-    batch_ids: tuple[str, ...]
+    as_of: datetime
+    projects: tuple[str, ...]
     patience_seconds: float = 600.0
 
 
@@ -63,67 +69,58 @@ def start(inp: BillingRunInput) -> str:
 @DBOS.workflow(name=FLOW)
 def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     record_run(inp, "running", None)
-    per_workflow, leftovers = run_settings()
-    projects = list(inp.projects) if inp.projects is not None else pending_projects()
-    handles = []
-    waiting: list[str] = list(leftovers)  # batches a crashed earlier run planned but never sent
-    totals = {"projects": len(projects), "lines": 0, "held": 0, "errors": 0, "batches": 0}
-    for project in projects:
-        planned = plan(project, inp.as_of, inp.run_id)
-        for key in ("lines", "held", "errors"):
-            totals[key] += planned[key]
-        waiting.extend(planned["batch_ids"])
-        while len(waiting) >= per_workflow:
-            handles.append(_enqueue_posts(inp, waiting[:per_workflow]))
-            waiting = waiting[per_workflow:]
-    if waiting:
-        handles.append(_enqueue_posts(inp, waiting))
-    totals["batches"] = sum(len(h[1]) for h in handles)
-    if inp.wait:
-        results = [
-            handle.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for handle, _ in handles
-        ]
-        totals["posted"] = sum(r["posted"] for r in results)
-        totals["rejected"] = sum(r["rejected"] for r in results)
-        totals["dead_letters"] = sum(r.get("dead_letters", 0) for r in results)
-    failed = totals.get("rejected", 0) or totals.get("dead_letters", 0) or totals["errors"]
+    groups = project_groups(list(inp.projects) if inp.projects is not None else None)
+    handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups)]
+    totals: dict[str, Any] = {"projects": sum(len(g) for g in groups)} | dict.fromkeys(COUNTS, 0)
+    for handle in handles:
+        result = handle.get_result(polling_interval_sec=RESULT_POLL_SECONDS)
+        for key in COUNTS:
+            totals[key] += result.get(key, 0)
+    failed = totals["rejected"] or totals["dead_letters"] or totals["errors"]
     record_run(inp, "exception" if failed else "completed", totals)
     return totals
 
 
-def _enqueue_posts(
-    inp: BillingRunInput, batch_ids: list[str]
-) -> tuple[WorkflowHandle[dict[str, Any]], list[str]]:
-    child = PostBatchesInput(
-        run_id=inp.run_id, batch_ids=tuple(batch_ids), patience_seconds=inp.patience_seconds
+def _enqueue_group(
+    inp: BillingRunInput, n: int, projects: list[str]
+) -> WorkflowHandle[dict[str, Any]]:
+    child = BillProjectsInput(
+        run_id=inp.run_id,
+        as_of=inp.as_of,
+        projects=tuple(projects),
+        patience_seconds=inp.patience_seconds,
     )
-    workflow_id = f"{POST_FLOW}:{batch_ids[0]}:{len(batch_ids)}"
-    return enqueue(POST_QUEUE, time_to_bill_post, child, workflow_id), batch_ids
+    return enqueue(POST_QUEUE, time_to_bill_post, child, f"{POST_FLOW}:{inp.run_id}:{n}")
 
 
 @DBOS.workflow(name=POST_FLOW)
-def time_to_bill_post(inp: PostBatchesInput) -> dict[str, Any]:
-    """All the workflow's batches in one step (a request per batch) and one commit, rather
-    than a step checkpoint and a commit per batch; the queue runs several such workflows at
-    once, which keeps the account's request slots busy."""
-    batch_ids = list(inp.batch_ids)
-    try:
-        result = patiently(f"billing-run:{inp.run_id}", inp.patience_seconds, post_many, batch_ids)
-    except DeadLetter as exc:
-        dead = sum(dead_letter(inp.run_id, batch_id, str(exc)) for batch_id in batch_ids)
-        return {"posted": 0, "rejected": 0, "dead_letters": dead}
-    return {"posted": result["posted"], "rejected": result["rejected"], "dead_letters": 0}
+def time_to_bill_post(inp: BillProjectsInput) -> dict[str, Any]:
+    """One step per project (a checkpoint and a commit each); an ERP outage is waited out
+    durably, and past the run's patience the group's remaining projects become exceptions."""
+    totals = dict.fromkeys(COUNTS, 0)
+    gave_up: str | None = None
+    for project in inp.projects:
+        if gave_up is None:
+            try:
+                result = patiently(
+                    f"billing-run:{inp.run_id}",
+                    inp.patience_seconds,
+                    bill,
+                    project,
+                    inp.as_of,
+                    inp.run_id,
+                )
+            except DeadLetter as exc:
+                gave_up = str(exc)
+        if gave_up is not None:
+            totals["dead_letters"] += dead_letter(inp.run_id, project, gave_up)
+            continue
+        for key, value in result.items():
+            totals[key] += value
+    return totals
 
 
 # --- steps -------------------------------------------------------------------------------------
-
-
-@DBOS.step(name="time_to_bill.run_settings")
-def run_settings() -> tuple[int, list[str]]:
-    c = container()
-    with c.db.session() as s:
-        leftovers = repo.open_batches(s)
-    return c.policy().billing.rules.batches_per_workflow, leftovers
 
 
 @DBOS.step(name="time_to_bill.record_run")
@@ -155,59 +152,57 @@ def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None)
             )
 
 
-@DBOS.step(name="time_to_bill.pending_projects")
-def pending_projects() -> list[str]:
-    with container().db.session() as s:
-        return sorted(repo.pending_projects(s))
+@DBOS.step(name="time_to_bill.project_groups")
+def project_groups(projects: list[str] | None) -> list[list[str]]:
+    """Projects with work to consider (all, or those named), grouped by entry count."""
+    c = container()
+    rules = c.policy().billing.rules
+    with c.db.session() as s:
+        counts = repo.pending_counts(s)
+    wanted = sorted(counts) if projects is None else [p for p in projects if p in counts]
+    target = rules.batch_size * rules.batches_per_workflow
+    groups: list[list[str]] = []
+    size = target
+    for project in wanted:
+        if size >= target:
+            groups.append([])
+            size = 0
+        groups[-1].append(project)
+        size += counts[project]
+    return groups
 
 
-@DBOS.step(name="time_to_bill.plan")
-def plan(project_id: str, as_of: datetime, run_id: str = "") -> dict[str, Any]:
-    with billing_plan.quiet_gc():
-        result = billing_plan.plan_project(container(), project_id, as_of, run_id)
-    return {
-        "batch_ids": result.batch_ids,
-        "lines": result.lines,
-        "held": result.held,
-        "errors": result.errors,
-    }
-
-
-@DBOS.step(name="time_to_bill.post_many")
-def post_many(batch_ids: list[str]) -> dict[str, Any]:
+@DBOS.step(name="time_to_bill.bill")
+def bill(project_id: str, as_of: datetime, run_id: str) -> dict[str, int]:
     c = container()
     with billing_plan.quiet_gc():
-        return billing_post.post_batches(c, c.erp_billing, batch_ids, step_retry())
-
-
-@DBOS.step(name="time_to_bill.post_one")
-def post_one(batch_id: str) -> dict[str, Any]:
-    """One batch (the step of posting workflows recorded before ``post_many``)."""
-    c = container()
-    return billing_post.post_batch(c, c.erp_billing, batch_id, step_retry())
+        result = billing_post.bill_project(
+            c, c.erp_billing, project_id, as_of, run_id, step_retry()
+        )
+    result["batches"] = result.pop("requests")
+    return result
 
 
 @DBOS.step(name="time_to_bill.dead_letter")
-def dead_letter(run_id: str, batch_id: str, reason: str) -> int:
-    """An exception for a batch still waiting for the ERP (1), or nothing for one posted (0)."""
+def dead_letter(run_id: str, project_id: str, reason: str) -> int:
+    """An exception for a project whose work still waits for the ERP (1), else nothing (0)."""
     c = container()
     with c.db.session() as s:
-        lines = [line for line in repo.batch_lines(s, batch_id) if line.status == "planned"]
-        if not lines:
+        waiting = repo.pending_counts(s).get(project_id, 0)
+        if not waiting:
             return 0
-        first = lines[0]
         repos.raise_exception(
             s,
             flow=FLOW,
             kind="dead_letter",
-            correlation_id=f"billing-run:{run_id}",
+            correlation_id=f"psa-project:{project_id}",  # resolved when the project bills
             source_system="netsuite",
-            source_record=f"batch:{batch_id}",
+            source_record=f"project:{project_id}:transient.exhausted",
             reason_code="transient.exhausted",
-            reason=reason,
+            reason=f"{waiting} entries of PSA project {project_id} wait for the ERP: {reason}",
             amount=None,
-            legal_entity=first.legal_entity,
-            findings=[{"code": "transient.exhausted", "message": reason, "batch": batch_id}],
-            trigger={"flow": POST_FLOW, "input": {"run_id": run_id, "batch_ids": [batch_id]}},
+            legal_entity=None,
+            findings=[{"code": "transient.exhausted", "message": reason, "project": project_id}],
+            trigger={"flow": FLOW, "input": {"project_id": project_id}},
         )
     return 1

@@ -29,6 +29,7 @@ class BillingFile(BaseModel):
     tm_not_to_exceed: Literal["contract_value", "none"] = "contract_value"
     batch_size: int = Field(100, ge=1, le=1000)
     batches_per_workflow: int = Field(10, ge=1, le=1000)
+    requests_in_parallel: int = Field(4, ge=1, le=64)
 
 
 class ConsultantFile(BaseModel):

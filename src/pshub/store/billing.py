@@ -1,13 +1,12 @@
-"""Repositories for time-to-bill: work items, holds, billing lines and batches, the ledger.
+"""Repositories for time-to-bill: work items, holds, billing lines, the ledger.
 
-Written for month-end volumes: bulk statements, chunked IN lists, one commit per batch.
+Written for month-end volumes: bulk statements, chunked IN lists, one commit per project.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -23,7 +22,6 @@ from pshub.domain.money import Money
 from pshub.flows.ports import ErpBillingLine
 from pshub.store.repos import utcnow
 from pshub.store.tables import (
-    BillingBatch,
     BillingHold,
     BillingLedgerEntry,
     BillingLineRow,
@@ -85,14 +83,28 @@ def _executemany(
             (itemgetter(*names), names, fixed, procs),
         )
     sql, (getter, order, fixed, procs) = cached
+    # Bound values repeat across a month-end batch (the commit instant, approval instants,
+    # periods, currencies): each distinct value goes through its column's processor once.
+    memos: list[dict[Any, Any]] = [{} for _ in procs]
     values = []
     for row in rows:
         got = getter(row | fixed if fixed else row)
         one = list(got) if len(order) > 1 else [got]
-        for i, proc in procs:
-            one[i] = proc(one[i])
+        for (i, proc), memo in zip(procs, memos, strict=True):
+            value = one[i]
+            try:
+                done = memo.get(value, _MISSING)
+            except TypeError:  # unhashable (a JSON document): processed every time
+                one[i] = proc(value)
+                continue
+            if done is _MISSING:
+                done = memo[value] = proc(value)
+            one[i] = done
         values.append(tuple(one))
     conn.exec_driver_sql(sql, values)
+
+
+_MISSING = object()
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -165,6 +177,16 @@ def pending_projects(session: Session) -> list[str]:
     )
 
 
+def pending_counts(session: Session) -> dict[str, int]:
+    """Work items to (re)consider per project (see :func:`pending_projects`)."""
+    rows = session.execute(
+        select(WorkItemRow.project_id, func.count())
+        .where(WorkItemRow.status.in_(("pending", "held", "error")))
+        .group_by(WorkItemRow.project_id)
+    )
+    return {project: int(n) for project, n in rows}
+
+
 def work_items_for(
     session: Session, project_id: str, statuses: tuple[str, ...] = ("pending", "held")
 ) -> list[WorkItem]:
@@ -178,16 +200,22 @@ def work_items_for(
 
 
 def set_item_status(session: Session, kind_ids: dict[str, list[tuple[str, str]]]) -> None:
-    """``{status: [(kind, source_id), ...]}``."""
-    for status, keys in kind_ids.items():
-        for chunk in _chunks(keys):
-            for kind in {k for k, _ in chunk}:
-                ids = [s for k, s in chunk if k == kind]
-                session.execute(
-                    update(WorkItemRow)
-                    .where(WorkItemRow.kind == kind, WorkItemRow.source_id.in_(ids))
-                    .values(status=status)
-                )
+    """``{status: [(kind, source_id), ...]}``, one executemany by primary key."""
+    rows = [
+        {"b_kind": kind, "b_source_id": source_id, "b_status": status}
+        for status, keys in kind_ids.items()
+        for kind, source_id in keys
+    ]
+    _executemany(session, "items.status", _item_status, rows)
+
+
+def _item_status(_session: Session) -> Any:
+    t = _table(WorkItemRow)
+    return (
+        update(t)
+        .where(t.c.kind == bindparam("b_kind"), t.c.source_id == bindparam("b_source_id"))
+        .values(status=bindparam("b_status"))
+    )
 
 
 def count_items(session: Session) -> dict[str, int]:
@@ -432,55 +460,19 @@ def ledger_for(session: Session, source_key: str) -> list[LedgerEntry]:
     ]
 
 
-# --- batches and lines -------------------------------------------------------------------------
+# --- lines ------------------------------------------------------------------------------------
 
 
-def add_batch(
-    session: Session, batch_id: str, project_id: str, legal_entity: str, lines: list[dict[str, Any]]
-) -> bool:
-    """Store a planned batch and its lines; a batch id seen before is a no-op (replay)."""
-    return bool(add_batches(session, project_id, legal_entity, {batch_id: lines}))
+def record_lines(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Store lines as the ERP answered them (posted or rejected), one executemany.
 
-
-def add_batches(
-    session: Session, project_id: str, legal_entity: str, batches: dict[str, list[dict[str, Any]]]
-) -> list[str]:
-    """Store planned batches and their lines in bulk; batch ids seen before are skipped
-    (replay). Returns the ids stored now."""
-    ids = list(batches)
-    seen: set[str] = set()
-    for chunk in _chunks(ids):
-        seen.update(
-            session.scalars(select(BillingBatch.batch_id).where(BillingBatch.batch_id.in_(chunk)))
-        )
-    new = [i for i in ids if i not in seen]
-    if not new:
-        return []
-    now = utcnow()
-    session.execute(
-        insert(_table(BillingBatch)),
-        [
-            {
-                "batch_id": i,
-                "project_id": project_id,
-                "legal_entity": legal_entity,
-                "status": "planned",
-                "line_count": len(batches[i]),
-                "workflow_id": None,
-                "created_at": now,
-                "posted_at": None,
-            }
-            for i in new
-        ],
-    )
-    rows = [_replannable(r) for i in new for r in batches[i]]
+    A line the ERP once refused comes back with the same key (its external id) and takes the
+    new answer; a posted row is never overwritten (a replay finds it posted already).
+    """
     _executemany(session, "lines.upsert", _lines_upsert, rows)
-    return new
 
 
 def _lines_upsert(session: Session) -> Any:
-    # A line the ERP once refused comes back with the same key (its external id): re-plan that
-    # row; a posted or still-planned row is never overwritten.
     lines = _table(BillingLineRow)
     stmt = _insert(session, lines)
     return stmt.on_conflict_do_update(
@@ -505,133 +497,6 @@ def _lines_upsert(session: Session) -> Any:
     )
 
 
-def _replannable(row: dict[str, Any]) -> dict[str, Any]:
-    return {"erp_id": None, "error": None, "posted_at": None, **row}
-
-
-def set_batch_status(session: Session, batch_id: str, status: str, at: datetime) -> None:
-    t = _table(BillingBatch)
-    session.execute(update(t).where(t.c.batch_id == batch_id).values(status=status, posted_at=at))
-
-
-def set_batches_status(session: Session, statuses: dict[str, str], at: datetime) -> None:
-    """``{batch_id: status}``, one executemany."""
-    if not statuses:
-        return
-    t = _table(BillingBatch)
-    session.execute(
-        update(t)
-        .where(t.c.batch_id == bindparam("b_id"))
-        .values(status=bindparam("b_status"), posted_at=at),
-        [{"b_id": b, "b_status": st} for b, st in statuses.items()],
-    )
-
-
-def planned_sources(session: Session, project_id: str) -> set[str]:
-    """Sources with lines still waiting for the ERP (not re-planned until those post)."""
-    return set(
-        session.scalars(
-            select(BillingLineRow.source_key).where(
-                BillingLineRow.project_id == project_id, BillingLineRow.status == "planned"
-            )
-        )
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class LineRow:
-    """A billing line as the posting path reads it (no ORM identity map on the hot path)."""
-
-    key: str
-    source_key: str
-    version: int
-    action: str
-    project_id: str
-    legal_entity: str
-    amount: Decimal
-    currency: str
-    status: str
-    body: dict[str, Any]
-
-
-def batch_lines(session: Session, batch_id: str) -> list[LineRow]:
-    t = BillingLineRow.__table__.c
-    rows = session.execute(
-        select(
-            t.key,
-            t.source_key,
-            t.version,
-            t.action,
-            t.project_id,
-            t.legal_entity,
-            t.amount,
-            t.currency,
-            t.status,
-            t.body,
-        )
-        .where(t.batch_id == batch_id)
-        .order_by(t.key)
-    )
-    return [LineRow(**row._mapping) for row in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedLine:
-    """A line waiting for the ERP, with the ERP line it sends (posting's hot path)."""
-
-    key: str
-    source_key: str
-    version: int
-    project_id: str
-    legal_entity: str
-    erp: ErpBillingLine
-    batch_id: str = ""
-
-
-def planned_lines(session: Session, batch_id: str) -> list[PlannedLine]:
-    """The batch's lines still waiting for the ERP, in key order."""
-    return planned_lines_of(session, [batch_id])
-
-
-def planned_lines_of(session: Session, batch_ids: Sequence[str]) -> list[PlannedLine]:
-    """The lines of these batches still waiting for the ERP, batch by batch in key order."""
-    t = BillingLineRow.__table__.c
-    found: list[PlannedLine] = []
-    for chunk in _chunks(list(batch_ids)):
-        rows = session.execute(
-            select(
-                t.key,
-                t.source_key,
-                t.version,
-                t.project_id,
-                t.legal_entity,
-                cast(t.body, Text),
-                t.batch_id,
-            )
-            .where(t.batch_id.in_(chunk), t.status == "planned")
-            .order_by(t.batch_id, t.key)
-        ).all()
-        found += [
-            PlannedLine(key, source, version, project, entity, _erp_line(body), batch)
-            for key, source, version, project, entity, body, batch in rows
-        ]
-    return found
-
-
-def still_planned(session: Session, batch_id: str) -> set[str]:
-    return still_planned_of(session, [batch_id])
-
-
-def still_planned_of(session: Session, batch_ids: Sequence[str]) -> set[str]:
-    t = BillingLineRow.__table__.c
-    found: set[str] = set()
-    for chunk in _chunks(list(batch_ids)):
-        found.update(
-            session.scalars(select(t.key).where(t.batch_id.in_(chunk), t.status == "planned"))
-        )
-    return found
-
-
 def posted_lines(
     session: Session, source_keys: Sequence[str]
 ) -> dict[str, list[tuple[ErpBillingLine, str]]]:
@@ -653,38 +518,10 @@ def _erp_line(body: str) -> ErpBillingLine:
     return ErpBillingLine.from_json(json.loads(body)["erp"])
 
 
-def record_line_results(session: Session, results: Sequence[dict[str, Any]]) -> None:
-    """``[{"key", "status", "erp_id", "error", "posted_at"}]`` for lines of one batch."""
-    _executemany(
-        session,
-        "lines.results",
-        _line_results,
-        [{f"b_{k}": v for k, v in r.items()} for r in results],
-    )
-
-
-def _line_results(_session: Session) -> Any:
-    t = _table(BillingLineRow)
-    return (
-        update(t)
-        .where(t.c.key == bindparam("b_key"))
-        .values(
-            status=bindparam("b_status"),
-            erp_id=bindparam("b_erp_id"),
-            error=bindparam("b_error"),
-            posted_at=bindparam("b_posted_at"),
-        )
-    )
-
-
-def open_batches(session: Session) -> list[str]:
-    return list(
-        session.scalars(
-            select(BillingBatch.batch_id)
-            .where(BillingBatch.status == "planned")
-            .order_by(BillingBatch.created_at)
-        )
-    )
+def refused_lines(session: Session) -> int:
+    """Lines the ERP refused that still stand refused (they come back on the next run)."""
+    t = _table(BillingLineRow).c
+    return int(session.scalar(select(func.count()).where(t.status == "rejected")) or 0)
 
 
 def posted_amounts(session: Session, project_id: str) -> dict[str, Decimal]:

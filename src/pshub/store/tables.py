@@ -182,6 +182,8 @@ class WorkItemRow(Base):
 
 
 class BillingBatch(Base):
+    """Planned batches of the earlier, two-phase posting (kept for history, decision 0010)."""
+
     __tablename__ = "billing_batches"
 
     batch_id: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -197,12 +199,12 @@ class BillingBatch(Base):
 
 
 class BillingLineRow(Base):
-    """A priced line waiting for, or done with, its ERP posting (one per line key)."""
+    """A line as the ERP answered it: posted, or rejected until re-sent (one per line key)."""
 
     __tablename__ = "billing_lines"
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    batch_id: Mapped[str] = mapped_column(String(80))
+    batch_id: Mapped[str] = mapped_column(String(80))  # the ERP request that carried it
     source_key: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(10))  # post | reverse
@@ -211,7 +213,7 @@ class BillingLineRow(Base):
     period: Mapped[str] = mapped_column(String(7))
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))  # planned | posted | rejected
+    status: Mapped[str] = mapped_column(String(16))  # posted | rejected (planned: before 0011)
     erp_id: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None]
@@ -220,7 +222,6 @@ class BillingLineRow(Base):
     body: Mapped[dict[str, Any]]
 
     __table_args__ = (
-        Index("ix_billing_lines_batch", "batch_id"),
         Index("ix_billing_lines_source", "source_key"),
         # A project's planned / refused lines (planning, refusal checks) without a scan.
         Index("ix_billing_lines_project_status", "project_id", "status"),
