@@ -252,3 +252,40 @@ def test_each_edit_reverses_only_the_live_posting(billing_hub) -> None:
         ("v3", "post"),
     ]
     assert live(billing) == {"e": Decimal("7")}
+
+
+class _AnswerLost:
+    """The ERP takes the lines, then the hub dies before it hears (and records) the answer."""
+
+    system = "netsuite"
+
+    def __init__(self, erp: FakeErpBilling) -> None:
+        self.erp = erp
+
+    def post_billing_lines(self, lines):  # type: ignore[no-untyped-def]
+        self.erp.post_billing_lines(lines)
+        raise SystemExit("hub killed after the ERP answered")
+
+
+def test_a_crash_after_the_erp_answered_resends_the_same_lines_and_books_them_once(
+    billing_hub,
+) -> None:
+    from pshub.connectors.retry import RetryPolicy
+    from pshub.flows import billing_post
+
+    c, billing, project = billing_hub
+    ingest(c, [entry(f"c{n}", "2", project=project) for n in range(150)])
+    with pytest.raises(SystemExit):
+        billing_post.bill_project(c, _AnswerLost(billing), project, AS_OF, "lost", RetryPolicy())
+    sent = dict(billing.postings)
+    assert len(sent) >= 100  # one request or both reached the ERP; the hub knows of neither
+    with c.db.session() as s:
+        assert repo.count_items(s) == {"pending": 150}
+    result = run(c, "after-restart")
+    assert (result["lines"], result["posted"]) == (150, 150)
+    assert len(billing.postings) == 150  # re-sent under the same external ids: updated
+    assert set(sent) <= set(billing.postings)
+    with c.db.session() as s:
+        assert repo.count_items(s) == {"done": 150}
+        assert [e.action.value for e in repo.ledger_for(s, "time:c7")] == ["post"]
+    assert run(c, "again")["lines"] == 0
