@@ -10,6 +10,7 @@ work date when the work's own month is the period, else the first day of the lat
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pshub.connectors.errors import RejectedError
@@ -21,11 +22,13 @@ if TYPE_CHECKING:
     from pshub.connectors.netsuite.client import NetSuiteConnector
 
 EXPENSE_CATEGORY = "1"  # Travel; the expense's own category is kept in the memo
+_ZERO = Decimal(0)
 
 
 def transaction_date(line: ErpBillingLine) -> date:
-    if f"{line.work_date:%Y-%m}" == line.period:
-        return line.work_date
+    work = line.work_date
+    if line.period == f"{work.year:04d}-{work.month:02d}":
+        return work
     year, month = (int(x) for x in line.period.split("-"))
     return date(year, month, 1)
 
@@ -85,15 +88,20 @@ def post_billing_lines(conn: NetSuiteConnector, lines: list[ErpBillingLine]) -> 
 
 
 def _time_bill(line: ErpBillingLine, employee: str) -> TimeBillLine:
-    zero = Money.zero(line.currency)
-    return TimeBillLine(
+    amount = Money.of(line.amount, line.currency)  # checks the amount and the currency
+    rate = (
+        Money.of(line.rate, line.currency) if line.rate is not None else Money.zero(line.currency)
+    )
+    # The line is the hub's own (typed, priced) and its Money is checked above, so the model
+    # is built without pydantic validation: this runs once per billed entry.
+    return TimeBillLine.model_construct(
         external_id=line.key,
         customer_job_id=line.job_id,
         employee_ref=employee,
         date=transaction_date(line),
-        hours=line.hours or 0,
-        rate=Money.of(line.rate, line.currency) if line.rate is not None else zero,
-        amount=Money.of(line.amount, line.currency),
+        hours=line.hours or _ZERO,
+        rate=rate,
+        amount=amount,
         billable=line.billable,
         tax_code=line.tax_code,
         subsidiary_id=line.subsidiary_id,

@@ -128,24 +128,23 @@ class BulkWriter:
             time.sleep(self._first_read)
         wait, first = self._poll, True
         while True:
-            page = NsTaskPage.model_validate(
-                loads(
-                    call_with_retry(
-                        lambda: self._send(
-                            "GET",
-                            location.rstrip("/") + "/task",
-                            operation="async job tasks",
-                            params={"expandSubResources": "true"},
-                        ),
-                        self._policy,
-                    ).content
-                )
+            body = loads(
+                call_with_retry(
+                    lambda: self._send(
+                        "GET",
+                        location.rstrip("/") + "/task",
+                        operation="async job tasks",
+                        params={"expandSubResources": "true"},
+                    ),
+                    self._policy,
+                ).content
             )
-            done = all(task.completed for task in page.items)
+            done = _all_completed(body)
             if first:
                 self._learn(done)
                 first = False
-            if done:
+            if done:  # only a finished page is read into models (100 tasks and results)
+                page = NsTaskPage.model_validate(body)
                 return sorted(page.items, key=lambda t: int(t.id) if t.id.isdigit() else 0)
             time.sleep(wait)
             wait = min(wait * 2, self._max_poll)
@@ -158,6 +157,21 @@ class BulkWriter:
                 self._first_read = min(self._max_first_read, self._first_read * 1.5 + self._poll)
 
     _max_first_read = 2.0
+
+
+def _all_completed(body: Any) -> bool:
+    """Whether every task of a task page has completed (read before any model is built)."""
+    if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
+        return True  # not a page: the model refuses it
+    for task in body.get("items", []):
+        if not isinstance(task, dict):
+            return True
+        flag = task.get("completed", False)
+        if flag is False:
+            return False
+        if flag is not True and not NsTask.model_validate(task).completed:  # lax forms
+            return False
+    return True
 
 
 def _already_submitted(response: httpx.Response) -> bool:
@@ -174,11 +188,13 @@ def _already_submitted(response: httpx.Response) -> bool:
 def _outcome(record_type: str, canonical: str, task: NsTask) -> PostResult:
     result = task.result
     if task.progress == "succeeded" and result is not None:
-        return PostResult(
+        # Every value is already a checked str (the model read the page), so no validation.
+        return PostResult.model_construct(
             external_id=canonical,
             posted=True,
             internal_id=id_from_location(result.location),
             record_type=record_type,
+            error=None,
         )
     first = result.details[0] if result and result.details else None
     return _refused(

@@ -97,7 +97,7 @@ def create_app(
     )
     for list_name, seeds in list_seeds().items():
         store.seed(REGISTRY[list_name], seeds)
-    runner = JobRunner(async_processors, state.transaction)
+    runner = JobRunner(async_processors, store.batch)
     app.state.async_runner = runner
     verifier = TbaVerifier(
         account_id, Integration(consumer_key, consumer_secret, token_id, token_secret), clock=clock

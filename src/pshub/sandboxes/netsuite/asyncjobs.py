@@ -31,6 +31,7 @@ that "each request counts toward the account limit" and runs async jobs in a sep
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -48,11 +49,24 @@ MAX_BATCH = 100
 Operation = Callable[[], str]  # performs one write, returns the record's href
 
 
+_stamp: tuple[int, str] = (-1, "")
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current second as NetSuite writes it, formatted once per second (two per task)."""
+    global _stamp
+    second, stamp = int(time.time()), _stamp
+    if stamp[0] != second:
+        stamp = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        _stamp = stamp
+    return stamp[1]
 
 
-@dataclass
+def _spent() -> str:
+    raise RuntimeError("this task has already run")
+
+
+@dataclass(slots=True)  # jobs stay in memory: slots keep them small and cheap for the GC
 class Task:
     id: str
     run: Operation
@@ -66,7 +80,7 @@ class Task:
         return self.progress in ("succeeded", "failed")
 
 
-@dataclass
+@dataclass(slots=True)
 class Job:
     id: str
     tasks: list[Task]
@@ -144,6 +158,7 @@ class JobRunner:
                     ]
                     task.progress = "failed"
                 task.end = _now()
+                task.run = _spent  # let the request body it held go
         job.end = _now()
 
     def close(self) -> None:

@@ -62,20 +62,39 @@ class RecordIndex:
             ).fetchall()
         return sorted((r[0] for r in rows), key=_numeric)
 
-    def put(self, rtype: str, rid: str, record: dict[str, Any], names: list[str]) -> None:
-        """Re-index one record (call inside the write's transaction)."""
-        rows = [
-            (rtype, name, key, rid)
-            for name in names
-            if (key := index_key(record.get(name))) is not None
-        ]
+    def put(
+        self,
+        rtype: str,
+        rid: str,
+        record: dict[str, Any],
+        names: list[str],
+        before: dict[str, Any] | None = None,
+    ) -> None:
+        """Re-index one record (call inside the write's transaction). ``before``: the record
+        as stored until now (``{}`` when new), when known: unchanged keys write nothing."""
+        rows = _rows(rtype, rid, record, names)
+        old = None if before is None else _rows(rtype, rid, before, names)
+        if rows == old:
+            return
         with self._state.sql() as db:
-            db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
-            db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
+            if old is None or old:
+                db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
+            if rows:
+                db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
 
     def drop(self, rtype: str, rid: str) -> None:
         with self._state.sql() as db:
             db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
+
+
+def _rows(
+    rtype: str, rid: str, record: dict[str, Any], names: list[str]
+) -> list[tuple[str, str, str, str]]:
+    return [
+        (rtype, name, key, rid)
+        for name in names
+        if (key := index_key(record.get(name))) is not None
+    ]
 
 
 def _numeric(rid: str) -> tuple[int, str]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from pshub.sandboxes.netsuite.errors import ErrorDetail
@@ -83,11 +84,24 @@ class RecordType:
         return self.id_sequence or self.name
 
     def references(self) -> list[FieldSpec]:
-        return [f for f in self.fields.values() if f.kind == "ref"]
+        return self._references
 
     def indexed(self) -> list[str]:
         """Fields kept in the field index: references and flagged fields."""
+        return self._indexed
+
+    # Derived once per type (every write asks): the fields never change after registration.
+    @cached_property
+    def _references(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.kind == "ref"]
+
+    @cached_property
+    def _indexed(self) -> list[str]:
         return [f.name for f in self.fields.values() if f.kind == "ref" or f.indexed]
+
+    @cached_property
+    def has_sublists(self) -> bool:
+        return any(f.kind == "sublist" for f in self.fields.values())
 
 
 class Writer(Lookup, Protocol):

@@ -8,12 +8,20 @@ sublists are a link unless ``expandSubResources=true`` (then ``{"links", "items"
 whose name starts with ``_`` are the sandbox's bookkeeping and never rendered. Reads by type
 and by indexed field go through :mod:`.index`, so no request scans a whole collection except
 a ``q`` filter on a field that is not indexed.
+
+An async job runs in :meth:`RecordStore.batch`: one transaction, holding the state lock, in
+which reads of records without sublists (employees, customers, jobs, lists, time bills) are
+memoised for the job's thread, so 100 time bills naming the same employee and project read
+each once. Every write through the store drops the written record from the memo, and the memo
+ends with the transaction (a rollback cannot leave it stale).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -47,10 +55,43 @@ class RecordStore:
         self.state = state
         self.clock = clock
         self.index = RecordIndex(state)
+        self._local = threading.local()  # .memo: the running batch's reads, this thread only
+        self._stamp: tuple[int, str] = (-1, "")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction for many writes (an async job), with reads memoised inside it.
+
+        The transaction holds the state lock throughout, so no other thread writes while the
+        memo lives; the memo is this thread's and ends with the transaction.
+        """
+        with self.state.transaction():
+            if getattr(self._local, "memo", None) is not None:  # nested: join the outer batch
+                yield
+                return
+            self._local.memo = {}
+            try:
+                yield
+            finally:
+                self._local.memo = None
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rtype: str, rid: str) -> dict[str, Any] | None:
-        return self.state.get(rtype, rid)
+        memo: dict[tuple[str, str], dict[str, Any] | None] | None = getattr(
+            self._local, "memo", None
+        )
+        kind = REGISTRY.get(rtype)
+        if memo is None or kind is None or kind.has_sublists:  # lines are edited in place
+            return self.state.get(rtype, rid)
+        key = (rtype, rid)
+        if key not in memo:
+            memo[key] = self.state.get(rtype, rid)
+        return memo[key]
+
+    def _forget(self, rtype: str, rid: str) -> None:
+        memo = getattr(self._local, "memo", None)
+        if memo is not None:
+            memo.pop((rtype, rid), None)
 
     def find(self, rtype: str, **equals: Any) -> list[dict[str, Any]]:
         """Records whose fields equal the values; an index lookup when a field is indexed."""
@@ -64,7 +105,11 @@ class RecordStore:
         return [r for r in found if r and all(r.get(k) == v for k, v in equals.items())]
 
     def now(self) -> str:
-        return datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        second, stamp = int(self.clock()), self._stamp
+        if stamp[0] != second:  # formatted once per second, not once per record
+            stamp = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+            self._stamp = stamp
+        return stamp[1]
 
     def by_external_id(self, rtype: str, eid: str) -> dict[str, Any] | None:
         entry = self.state.get(_index(rtype), eid)
@@ -95,9 +140,18 @@ class RecordStore:
 
     # -- writes ------------------------------------------------------------------------
     def write(
-        self, rtype: RecordType, body: dict[str, Any], existing: dict[str, Any] | None = None
+        self,
+        rtype: RecordType,
+        body: dict[str, Any],
+        existing: dict[str, Any] | None = None,
+        *,
+        eid_owner_known: bool = False,
     ) -> str:
-        """Create (``existing`` None) or update a record; returns its internal id."""
+        """Create (``existing`` None) or update a record; returns its internal id.
+
+        ``eid_owner_known``: the caller looked the body's external id up and found
+        ``existing`` (or nothing), so no other record can hold it.
+        """
         values, errors = check_fields(rtype, body)
         if "id" in body:
             errors.append(
@@ -123,7 +177,8 @@ class RecordStore:
             if problems:
                 raise NsError(400, problems)
             problems = check_record(RuleContext(rtype, record, rid, self))
-            problems += self._external_id_clash(rtype, record, rid)
+            if not eid_owner_known:
+                problems += self._external_id_clash(rtype, record, rid)
             if problems:
                 raise NsError(400, problems)
             return self._save(rtype, record, existing)
@@ -139,7 +194,7 @@ class RecordStore:
             )
         with self.state.transaction():
             existing = self.by_external_id(rtype.name, eid)
-            rid = self.write(rtype, {**body, "externalId": eid}, existing)
+            rid = self.write(rtype, {**body, "externalId": eid}, existing, eid_owner_known=True)
         return rid, existing is None
 
     def delete(self, rtype: RecordType, record: dict[str, Any]) -> None:
@@ -151,6 +206,7 @@ class RecordStore:
                     "This record cannot be deleted because it has dependent records.",
                 )
             self.state.delete(rtype.name, record["id"])
+            self._forget(rtype.name, record["id"])
             self.index.drop(rtype.name, record["id"])
             if record.get("externalId"):
                 self.state.delete(_index(rtype.name), record["externalId"])
@@ -161,6 +217,7 @@ class RecordStore:
             for record in records:
                 if self.get(rtype.name, record["id"]) is None:
                     self.state.put(rtype.name, record["id"], record)
+                    self._forget(rtype.name, record["id"])
 
     def _save(
         self, rtype: RecordType, record: dict[str, Any], existing: dict[str, Any] | None
@@ -172,13 +229,14 @@ class RecordStore:
             if rtype.extra.get("tran_prefix"):
                 record["tranId"] = f"{rtype.extra['tran_prefix']}{record['id']}"
         record["lastModifiedDate"] = now
-        old_eid = (existing or {}).get("externalId")
-        if old_eid and old_eid != record.get("externalId"):
+        old_eid, eid = (existing or {}).get("externalId"), record.get("externalId")
+        if old_eid and old_eid != eid:
             self.state.delete(_index(rtype.name), old_eid)
-        if record.get("externalId"):
-            self.state.put(_index(rtype.name), record["externalId"], {"id": record["id"]})
+        if eid and eid != old_eid:  # an unchanged external id already maps to this record
+            self.state.put(_index(rtype.name), eid, {"id": record["id"]})
         self.state.put(rtype.name, record["id"], record)
-        self.index.put(rtype.name, record["id"], record, rtype.indexed())
+        self._forget(rtype.name, record["id"])
+        self.index.put(rtype.name, record["id"], record, rtype.indexed(), before=existing or {})
         for effect in rtype.after_save:
             effect(record, existing, self)
         return str(record["id"])
@@ -187,6 +245,7 @@ class RecordStore:
         """Store a record computed by the sandbox itself (balances, statuses), unvalidated."""
         record["lastModifiedDate"] = self.now()
         self.state.put(rtype, record["id"], record)
+        self._forget(rtype, record["id"])
         self.index.put(rtype, record["id"], record, REGISTRY[rtype].indexed())
 
     def _external_id_clash(
