@@ -29,6 +29,11 @@ def _benchmarks(quick: bool) -> list[tuple[str, list[str]]]:
             [*PSHUB, "bench", "drain", "--entries", entries, *DRAIN],
         ),
         (
+            "netsuite records",
+            [sys.executable, "bench/netsuite_records.py"]
+            + (["--records", "2000"] if quick else []),
+        ),
+        (
             "revenue engine",
             [sys.executable, "bench/revenue_engine.py", "--repeat", "1"]
             + (["--contracts", "1000"] if quick else []),

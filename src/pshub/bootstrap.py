@@ -21,28 +21,29 @@ from pshub.settings import Settings
 from pshub.store.db import Database
 
 QUEUES: dict[str, dict[str, Any]] = {
-    # One queue per flow; concurrency bounds how many run at once in one worker.
+    # One queue per flow; concurrency bounds how many run at once in one worker. DBOS polls
+    # each queue on its own thread, and a poll is several system-database queries (~3 ms of
+    # CPU): ten queues at 0.1 s kept an idle hub at a third of a core. Deals and billing runs
+    # poll every 0.1 s, every other queue every 0.2 s (a fifth of a second more to start).
     "deal_to_project": {"worker_concurrency": 8, "polling_interval_sec": 0.1},
-    # Billing runs plan one at a time (a run sees every earlier run's batches)...
+    # Billing runs go one at a time (two runs never plan one project at once)...
     "time_to_bill": {"global_concurrency": 1, "polling_interval_sec": 0.1},
-    # ...and post in parallel: more workflows than the ERP allows requests, so its shared
-    # concurrency budget is always full; the connector never exceeds it.
-    # Each posting workflow leaves its slots free while it waits for a job or records its
-    # batches, so a few more workflows than slots x 2 keep the vendor busy. Each poll of a
-    # queue is several system-database queries: a posting workflow runs for seconds, so
-    # 0.2 s between polls costs it nothing and the hub a fifth of the polling CPU.
-    "erp_postings": {"worker_concurrency": 16, "polling_interval_sec": 0.2},
+    # ...and each bills its projects in posting workflows, a few at once. A posting workflow
+    # sends several requests of a project at once (requests_in_parallel) and the connector's
+    # per-account budget keeps within the vendor's limit; more workflows than cores only
+    # trade planning CPU between threads under one interpreter lock.
+    "erp_postings": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
     # One forecast at a time: each snapshot's version follows the previous one.
-    "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
-    "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
-    "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.2},
+    "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
+    "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
     # T&M invoicing runs (one per period and project) and credit notes (one per memo version).
-    "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
-    "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
+    "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
     # One close at a time per worker: each reads the whole entity and locks its period.
-    "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.1},
+    "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.2},
     # Change orders: one run per contract at a time (intake dispatches them in order).
-    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
 }
 
 

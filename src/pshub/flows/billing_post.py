@@ -105,7 +105,7 @@ def _record(
         for row in rows:
             by_source.setdefault(row["source_key"], []).append(row)
     posted = rejected = 0
-    with c.db.session() as s:
+    with c.db.writing() as s:
         states, seqs = repo.load_states_and_seqs(s, list(by_source))
         line_rows: list[dict[str, Any]] = []
         refused: dict[str, list[tuple[dict[str, Any], str | None]]] = defaultdict(list)

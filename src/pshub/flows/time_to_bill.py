@@ -1,10 +1,11 @@
 """Flow ``time_to_bill``: approved time and expenses become ERP billable transactions.
 
     run (queue "time_to_bill", one at a time)
-      project_groups: projects with pending work, grouped to ~batch_size x batches_per_workflow
-        entries (a project is never split: its not-to-exceed cap is decided in one place)
-      -> one ``time_to_bill_post`` workflow per group on the "erp_postings" queue (several
-         run at once, keeping the ERP account's request slots busy), and waits for them
+      project_groups: projects with pending work, in groups of about equal entry counts, one
+        per posting workflow the queue runs at once (a project is never split: its
+        not-to-exceed cap is decided in one place)
+      -> one ``time_to_bill_post`` workflow per group: the first as a child workflow of the
+         run, the others on the "erp_postings" queue meanwhile; the run waits for them all
     time_to_bill_post: one ``bill`` step per project: plan in memory, post the lines in
       requests of up to ``batch_size``, record everything in one commit
 
@@ -22,7 +23,7 @@ from typing import Any
 from dbos import DBOS, WorkflowHandle
 from pydantic import BaseModel, ConfigDict
 
-from pshub.bootstrap import container
+from pshub.bootstrap import QUEUES, container
 from pshub.flows import billing_plan, billing_post
 from pshub.flows.durable import RESULT_POLL_SECONDS, DeadLetter, enqueue, patiently, step_retry
 from pshub.store import billing as repo
@@ -70,10 +71,13 @@ def start(inp: BillingRunInput) -> str:
 def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     record_run(inp, "running", None)
     groups = project_groups(list(inp.projects) if inp.projects is not None else None)
-    handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups)]
+    # The first group runs here as a child workflow, the others on the queue meanwhile: a
+    # small run (one group) waits for no queue poll.
+    handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
+    results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
+    results += [h.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for h in handles]
     totals: dict[str, Any] = {"projects": sum(len(g) for g in groups)} | dict.fromkeys(COUNTS, 0)
-    for handle in handles:
-        result = handle.get_result(polling_interval_sec=RESULT_POLL_SECONDS)
+    for result in results:
         for key in COUNTS:
             totals[key] += result.get(key, 0)
     failed = totals["rejected"] or totals["dead_letters"] or totals["errors"]
@@ -81,15 +85,19 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     return totals
 
 
-def _enqueue_group(
-    inp: BillingRunInput, n: int, projects: list[str]
-) -> WorkflowHandle[dict[str, Any]]:
-    child = BillProjectsInput(
+def _group_input(inp: BillingRunInput, projects: list[str]) -> BillProjectsInput:
+    return BillProjectsInput(
         run_id=inp.run_id,
         as_of=inp.as_of,
         projects=tuple(projects),
         patience_seconds=inp.patience_seconds,
     )
+
+
+def _enqueue_group(
+    inp: BillingRunInput, n: int, projects: list[str]
+) -> WorkflowHandle[dict[str, Any]]:
+    child = _group_input(inp, projects)
     return enqueue(POST_QUEUE, time_to_bill_post, child, f"{POST_FLOW}:{inp.run_id}:{n}")
 
 
@@ -154,22 +162,33 @@ def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None)
 
 @DBOS.step(name="time_to_bill.project_groups")
 def project_groups(projects: list[str] | None) -> list[list[str]]:
-    """Projects with work to consider (all, or those named), grouped by entry count."""
+    """Projects with work to consider (all, or those named), in one group per posting
+    workflow the queue runs at once (more when the backlog is big), balanced by entry count."""
     c = container()
     rules = c.policy().billing.rules
     with c.db.session() as s:
         counts = repo.pending_counts(s)
-    wanted = sorted(counts) if projects is None else [p for p in projects if p in counts]
-    target = rules.batch_size * rules.batches_per_workflow
-    groups: list[list[str]] = []
-    size = target
-    for project in wanted:
-        if size >= target:
-            groups.append([])
-            size = 0
-        groups[-1].append(project)
-        size += counts[project]
-    return groups
+    wanted = sorted(counts) if projects is None else sorted({p for p in projects if p in counts})
+    return balanced_groups(
+        {p: counts[p] for p in wanted},
+        workers=int(QUEUES[POST_QUEUE]["worker_concurrency"]),
+        most=rules.batch_size * rules.batches_per_workflow * 10,
+    )
+
+
+def balanced_groups(counts: dict[str, int], workers: int, most: int) -> list[list[str]]:
+    """Projects in groups of about equal entry counts, one per worker, so the workers finish
+    together (largest project first into the lightest group); more groups, of at most about
+    ``most`` entries, when the backlog is bigger than ``workers x most``."""
+    total = sum(counts.values())
+    n = max(1, min(len(counts), max(workers, -(-total // max(1, most)))))
+    groups: list[list[str]] = [[] for _ in range(n)]
+    loads = [0] * n
+    for project in sorted(counts, key=lambda p: (-counts[p], p)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(project)
+        loads[lightest] += counts[project]
+    return [sorted(g) for g in groups if g]
 
 
 @DBOS.step(name="time_to_bill.bill")

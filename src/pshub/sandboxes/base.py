@@ -23,15 +23,16 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 ErrorFactory = Callable[[str, int, str, float | None], Response]
 """(kind, http status, message, retry_after) -> vendor-shaped response.
@@ -77,6 +78,8 @@ class SandboxState:
         target = str(path) if path else ":memory:"
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Committed writes survive a crash of the sandbox process (not of the machine).
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS docs (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             " collection TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL,"
@@ -254,6 +257,40 @@ class Faults:
         }
 
 
+class _FaultInjection:
+    """Faults, latency and the concurrency count around every vendor route (``/_sandbox`` is
+    never faulted), and the app's clock for its handlers.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware``) runs
+    each request in a second task with memory streams, which cost about as much CPU as the
+    sandbox's own work on a bulk request.
+    """
+
+    def __init__(
+        self, app: ASGIApp, faults: Faults, clock: Clock, error_response: ErrorFactory
+    ) -> None:
+        self.app, self.faults, self.clock, self.error_response = app, faults, clock, error_response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        _CLOCK.set(self.clock)  # handlers (threadpool included) see this app's clock
+        if str(scope.get("path", "")).startswith("/_sandbox"):
+            await self.app(scope, receive, send)
+            return
+        fault = self.faults.admit()
+        if fault is not None:
+            await self.error_response(*fault)(scope, receive, send)
+            return
+        try:
+            if self.faults.settings.latency_ms:
+                await asyncio.sleep(self.faults.settings.latency_ms / 1000)
+            await self.app(scope, receive, send)
+        finally:
+            self.faults.release()
+
+
 def make_app(
     title: str,
     state: SandboxState,
@@ -269,22 +306,7 @@ def make_app(
     app.state.store = state
     app.state.clock = clock
 
-    @app.middleware("http")
-    async def inject_faults(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        _CLOCK.set(clock)  # handlers (threadpool included) see this app's clock
-        if request.url.path.startswith("/_sandbox"):
-            return await call_next(request)
-        fault = faults.admit()
-        if fault is not None:
-            return error_response(*fault)
-        try:
-            if faults.settings.latency_ms:
-                await asyncio.sleep(faults.settings.latency_ms / 1000)
-            return await call_next(request)
-        finally:
-            faults.release()
+    app.add_middleware(_FaultInjection, faults=faults, clock=clock, error_response=error_response)
 
     @app.get("/_sandbox/stats")
     def stats() -> dict[str, Any]:
