@@ -45,6 +45,9 @@ def make_engine(url: str) -> Engine:
             # cache (default 2 MiB) keeps them from being re-read on every commit.
             cur.execute("PRAGMA cache_size=-32768")
             cur.execute("PRAGMA temp_store=MEMORY")
+            # Checkpoint every 64 MiB of WAL rather than 4 MiB: a page rewritten by several
+            # month-end commits is copied back to the database once (~20 % of a billing run).
+            cur.execute("PRAGMA wal_autocheckpoint=16384")
             cur.close()
 
         return engine
