@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from pshub.bench_billing import sandbox_process
 from pshub.connectors.netsuite import NetSuiteConnector
 from pshub.flows.ports import ErpBillingLine
 from pshub.settings import Settings
@@ -87,27 +86,6 @@ def _seed_jobs(erp: NetSuiteConnector) -> list[str]:
     ]
 
 
-@contextmanager
-def sandbox(data_dir: Path) -> Iterator[tuple[str, int]]:
-    """``python -m pshub.sandboxes.netsuite`` in a child process; yields (url, pid)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pshub.sandboxes.netsuite", "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the NetSuite sandbox process did not start")
-        yield str(json.loads(line)["url"]), proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
 def _post(erp: NetSuiteConnector, lines: list[ErpBillingLine]) -> int:
     return sum(1 for r in erp.post_billing_lines(lines) if r.ok)
 
@@ -133,7 +111,7 @@ def _measured(url: str, pid: int, post: Callable[[], int]) -> dict[str, float]:
 
 def run(records: int, data_dir: Path) -> dict[str, Any]:
     s = Settings()
-    with sandbox(data_dir) as (url, pid):
+    with sandbox_process(data_dir) as (url, pid):
         erp = NetSuiteConnector(
             url,
             s.netsuite_account_id,

@@ -230,7 +230,7 @@ def drain_netsuite(
     from pshub.connectors.netsuite import NetSuiteConnector
 
     s = Settings()
-    with sandbox_process(data_dir / "netsuite", concurrency) as url:
+    with sandbox_process(data_dir / "netsuite", concurrency) as (url, _pid):
         erp = NetSuiteConnector(
             url,
             s.netsuite_account_id,
@@ -284,22 +284,16 @@ def drain_netsuite(
 
 
 @contextmanager
-def sandbox_process(data_dir: Path, concurrency: int) -> Iterator[str]:
-    """``python -m pshub.sandboxes.netsuite`` in a child process; yields its URL."""
+def sandbox_process(data_dir: Path, concurrency: int | None = None) -> Iterator[tuple[str, int]]:
+    """``python -m pshub.sandboxes.netsuite`` in a child process; yields its URL and pid (its
+    CPU can be read from ``/proc``)."""
     import json
     import subprocess
     import sys
 
+    limit = ["--concurrency", str(concurrency)] if concurrency is not None else []
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pshub.sandboxes.netsuite",
-            "--data-dir",
-            str(data_dir),
-            "--concurrency",
-            str(concurrency),
-        ],
+        [sys.executable, "-m", "pshub.sandboxes.netsuite", "--data-dir", str(data_dir), *limit],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -308,7 +302,7 @@ def sandbox_process(data_dir: Path, concurrency: int) -> Iterator[str]:
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError("the NetSuite sandbox process did not start")
-        yield str(json.loads(line)["url"])
+        yield str(json.loads(line)["url"]), proc.pid
     finally:
         proc.terminate()
         try:
