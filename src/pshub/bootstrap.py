@@ -22,9 +22,10 @@ from pshub.store.db import Database
 
 QUEUES: dict[str, dict[str, Any]] = {
     # One queue per flow; concurrency bounds how many run at once in one worker. DBOS polls
-    # each queue on its own thread, and a poll is several system-database queries (~3 ms of
-    # CPU): ten queues at 0.1 s kept an idle hub at a third of a core. Deals and billing runs
-    # poll every 0.1 s, every other queue every 0.2 s (a fifth of a second more to start).
+    # each queue on its own thread (several system-database queries, ~3 ms of CPU, a poll):
+    # at 0.1 s an idle hub spends about a third of a core on it. Slower polling made every
+    # flow start later (the test suite 2-3 minutes, the demo 14 s slower), so the queues a
+    # person waits on stay at 0.1 s; posting workflows, which run for seconds, at 0.2 s.
     "deal_to_project": {"worker_concurrency": 8, "polling_interval_sec": 0.1},
     # Billing runs go one at a time (two runs never plan one project at once)...
     "time_to_bill": {"global_concurrency": 1, "polling_interval_sec": 0.1},
@@ -34,16 +35,16 @@ QUEUES: dict[str, dict[str, Any]] = {
     # trade planning CPU between threads under one interpreter lock.
     "erp_postings": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
     # One forecast at a time: each snapshot's version follows the previous one.
-    "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.2},
-    "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
-    "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
+    "forecast_publish": {"global_concurrency": 1, "polling_interval_sec": 0.1},
+    "milestone_billing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "invoice_status": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     # T&M invoicing runs (one per period and project) and credit notes (one per memo version).
-    "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
-    "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
+    "tm_invoicing": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
+    "credit_notes": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
     # One close at a time per worker: each reads the whole entity and locks its period.
-    "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.2},
+    "month_end_close": {"worker_concurrency": 1, "polling_interval_sec": 0.1},
     # Change orders: one run per contract at a time (intake dispatches them in order).
-    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.2},
+    "change_orders": {"worker_concurrency": 4, "polling_interval_sec": 0.1},
 }
 
 

@@ -169,19 +169,23 @@ def project_groups(projects: list[str] | None) -> list[list[str]]:
     with c.db.session() as s:
         counts = repo.pending_counts(s)
     wanted = sorted(counts) if projects is None else sorted({p for p in projects if p in counts})
+    least = rules.batch_size * rules.batches_per_workflow
     return balanced_groups(
         {p: counts[p] for p in wanted},
         workers=int(QUEUES[POST_QUEUE]["worker_concurrency"]),
-        most=rules.batch_size * rules.batches_per_workflow * 10,
+        least=least,
+        most=least * 10,
     )
 
 
-def balanced_groups(counts: dict[str, int], workers: int, most: int) -> list[list[str]]:
-    """Projects in groups of about equal entry counts, one per worker, so the workers finish
-    together (largest project first into the lightest group); more groups, of at most about
-    ``most`` entries, when the backlog is bigger than ``workers x most``."""
+def balanced_groups(counts: dict[str, int], workers: int, least: int, most: int) -> list[list[str]]:
+    """Projects in groups of about equal entry counts, so the posting workflows finish
+    together (largest project first into the lightest group): one group per ``least``
+    entries up to one per worker (a small run is one group, billed inside the run), and
+    more groups, of at most about ``most`` entries, when the backlog is bigger still."""
     total = sum(counts.values())
-    n = max(1, min(len(counts), max(workers, -(-total // max(1, most)))))
+    wanted = max(min(workers, -(-total // max(1, least))), -(-total // max(1, most)))
+    n = max(1, min(len(counts), wanted))
     groups: list[list[str]] = [[] for _ in range(n)]
     loads = [0] * n
     for project in sorted(counts, key=lambda p: (-counts[p], p)):
