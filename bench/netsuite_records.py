@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from pshub.bench_billing import sandbox_process
+from pshub.bootstrap import netsuite_connector
 from pshub.connectors.netsuite import NetSuiteConnector
 from pshub.flows.ports import ErpBillingLine
 from pshub.settings import Settings
@@ -110,17 +111,8 @@ def _measured(url: str, pid: int, post: Callable[[], int]) -> dict[str, float]:
 
 
 def run(records: int, data_dir: Path) -> dict[str, Any]:
-    s = Settings()
     with sandbox_process(data_dir) as (url, pid):
-        erp = NetSuiteConnector(
-            url,
-            s.netsuite_account_id,
-            s.netsuite_consumer_key,
-            s.netsuite_consumer_secret,
-            s.netsuite_token_id,
-            s.netsuite_token_secret,
-            max_concurrency=5,
-        )
+        erp = netsuite_connector(Settings(), url, max_concurrency=5)
         try:
             jobs = _seed_jobs(erp)
             lines = billing_lines(records, jobs)

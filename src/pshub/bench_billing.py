@@ -227,19 +227,8 @@ def drain_netsuite(
     """Drain into the NetSuite sandbox served by its own process (the vendor's CPU is not the
     hub's). The floor counts the requests the vendor's async batch API needed (submit, then
     read the job's results): ``requests x latency / concurrency``."""
-    from pshub.connectors.netsuite import NetSuiteConnector
-
-    s = Settings()
     with sandbox_process(data_dir / "netsuite", concurrency) as (url, _pid):
-        erp = NetSuiteConnector(
-            url,
-            s.netsuite_account_id,
-            s.netsuite_consumer_key,
-            s.netsuite_consumer_secret,
-            s.netsuite_token_id,
-            s.netsuite_token_secret,
-            max_concurrency=concurrency,
-        )
+        erp = bootstrap.netsuite_connector(Settings(), url, concurrency)
         try:
             with hub(data_dir, erp) as c:
                 seeded = seed(c, entries, projects)

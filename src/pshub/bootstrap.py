@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, DBOSConfig
 from sqlalchemy import Engine
@@ -19,6 +19,9 @@ from pshub.flows.ports import CrmPort, ErpBillingPort, ErpPort, PsaPort
 from pshub.policy import Policy, load_policy
 from pshub.settings import Settings
 from pshub.store.db import Database
+
+if TYPE_CHECKING:
+    from pshub.connectors.netsuite import NetSuiteConnector
 
 QUEUES: dict[str, dict[str, Any]] = {
     # One queue per flow; concurrency bounds how many run at once in one worker. DBOS polls
@@ -111,7 +114,6 @@ def set_container(value: Container | None) -> None:
 def build_connectors(settings: Settings) -> tuple[CrmPort, PsaPort, ErpPort]:
     """The real vendor clients, configured from settings."""
     from pshub.connectors.kantata import KantataConnector
-    from pshub.connectors.netsuite import NetSuiteConnector
     from pshub.connectors.salesforce import SalesforceConnector
 
     crm = SalesforceConnector(
@@ -121,16 +123,25 @@ def build_connectors(settings: Settings) -> tuple[CrmPort, PsaPort, ErpPort]:
         ca_file=str(settings.salesforce_ca_file) if settings.salesforce_ca_file else None,
     )
     psa = KantataConnector(settings.kantata_url, settings.kantata_token)
-    erp = NetSuiteConnector(
-        settings.netsuite_url,
+    return crm, psa, netsuite_connector(settings)
+
+
+def netsuite_connector(
+    settings: Settings, url: str | None = None, max_concurrency: int | None = None
+) -> NetSuiteConnector:
+    """The NetSuite client with the settings' account and token (another URL or concurrency
+    budget for a sandbox started elsewhere, as the benchmarks do)."""
+    from pshub.connectors.netsuite import NetSuiteConnector
+
+    return NetSuiteConnector(
+        url or settings.netsuite_url,
         settings.netsuite_account_id,
         settings.netsuite_consumer_key,
         settings.netsuite_consumer_secret,
         settings.netsuite_token_id,
         settings.netsuite_token_secret,
-        max_concurrency=settings.netsuite_concurrency,
+        max_concurrency=max_concurrency or settings.netsuite_concurrency,
     )
-    return crm, psa, erp
 
 
 def build(
