@@ -132,13 +132,15 @@ def project_context(
     )
 
 
-def plan_project(c: Container, psa_project_id: str, as_of: datetime) -> ProjectPlan:
+def plan_project(
+    c: Container, psa_project_id: str, as_of: datetime, policy: Policy | None = None
+) -> ProjectPlan:
     """Price one project's pending, held and errored work and decide what the ERP needs.
 
     Pure apart from reading (and, for a project the hub does not know, raising that
     exception): :mod:`.billing_post` sends the lines and records the outcome in one commit.
     """
-    policy = c.policy()
+    policy = policy or c.policy()
     plan = ProjectPlan(psa_project_id)
     with c.db.session() as s:
         items = repo.work_items_for(s, psa_project_id, ("pending", "held", "error"))
@@ -384,7 +386,6 @@ def _line_row(
         "period": erp.period,
         "amount": erp.amount,
         "currency": erp.currency,
-        "status": "planned",
         "approved_at": item.approved_at,
         "posting_date": erp.posting_date,
         "erp": erp,

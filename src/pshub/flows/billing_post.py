@@ -42,10 +42,11 @@ def bill_project(
     ``batches_per_workflow`` at a time (one commit each; the project's statuses and
     exceptions with the first), so a crash in a big project re-sends at most one slice.
     """
-    plan = billing_plan.plan_project(c, project_id, as_of)
+    policy = c.policy()  # read once: each read checks the policy files on disk
+    plan = billing_plan.plan_project(c, project_id, as_of, policy)
     if plan.ctx is None:
         return _totals(plan, posted=0, rejected=0, requests=0)
-    rules = c.policy().billing.rules
+    rules = policy.billing.rules
     requests = billing_plan.requests(plan, rules.batch_size, f"{run_id}@{as_of.isoformat()}")
     slices = _slices(list(requests.values()), rules.batches_per_workflow)
     posted = rejected = 0
@@ -153,25 +154,14 @@ def _record(
 def _line_row(
     row: dict[str, Any], res: ErpPostResult | None, ok: bool, error: str | None, now: datetime
 ) -> dict[str, Any]:
-    erp = row["erp"]
-    return {
-        "key": row["key"],
-        "batch_id": row["batch_id"],
-        "source_key": row["source_key"],
-        "version": row["version"],
-        "action": row["action"],
-        "project_id": row["project_id"],
-        "legal_entity": row["legal_entity"],
-        "period": row["period"],
-        "amount": row["amount"],
-        "currency": row["currency"],
+    """The planned line as stored: its columns, the ERP's answer, the ERP line as the body."""
+    stored = {k: v for k, v in row.items() if k != "erp"}
+    return stored | {
         "status": "posted" if ok else "rejected",
         "erp_id": res.erp_id if res is not None else None,
         "error": error,
-        "approved_at": row["approved_at"],
         "posted_at": now if ok else None,
-        "posting_date": row["posting_date"],
-        "body": {"erp": erp.to_json()},
+        "body": {"erp": row["erp"].to_json()},
     }
 
 
