@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from pshub.bootstrap import Container
 from pshub.domain.billing import WorkItem, WorkKind
@@ -16,6 +17,7 @@ from pshub.flows import time_to_bill
 from pshub.flows.durable import result_of
 from pshub.store import billing as repo
 from pshub.store import repos
+from pshub.store.tables import BillingLineRow
 from tests.builders import opportunity
 from tests.fakes import FakeCrm, FakeErp, FakeErpBilling, FakePsa
 from tests.integration.test_deal_to_project_fakes import deliver, wait_result
@@ -213,6 +215,35 @@ def test_an_erp_rejection_refuses_only_that_line(billing_hub) -> None:
         assert repos.get_exception(s, exc.id).status == "resolved"
     assert set(live(billing)) == {"good", "refused"}
     assert run(c, "r3")["lines"] == 0  # nothing left to do, nothing posted twice
+
+
+@pytest.mark.parametrize("change", ["edited", "unapproved"])
+def test_a_refusal_of_a_version_the_psa_replaced_does_not_stay_open(billing_hub, change) -> None:
+    c, billing, project = billing_hub
+    ingest(c, [entry("refused", "1", project=project)])
+    billing.reject_memo = "time refused v1"  # the ERP refuses version 1 only
+    assert run(c, "r1")["rejected"] == 1
+    with c.db.session() as s:
+        (exc,) = repos.list_exceptions(s, flow="time_to_bill")
+        assert exc.reason_code == "erp.rejected" and exc.status == "open"
+    # The consultant edits (or the approver withdraws) the entry: version 1 is never sent again.
+    if change == "edited":
+        ingest(c, [entry("refused", "2", project=project, version=2)])
+    else:
+        ingest(c, [entry("refused", "1", project=project, version=2, approved=False)])
+    result = run(c, "r2")
+    assert result["rejected"] == 0
+    assert live(billing) == ({"refused": Decimal("2")} if change == "edited" else {})
+    with c.db.session() as s:
+        assert repos.get_exception(s, exc.id).status == "resolved"
+        assert repo.refused_lines(s) == 0
+        (kept,) = s.scalars(
+            select(BillingLineRow)
+            .where(BillingLineRow.source_key == "time:refused")
+            .where(BillingLineRow.version == 1)
+        ).all()
+        # Kept for audit with the ERP's error, no longer counted as refused.
+        assert kept.status == "superseded" and kept.error
 
 
 def test_time_over_the_contract_value_posts_as_non_billable_overage(billing_hub) -> None:

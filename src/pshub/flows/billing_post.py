@@ -146,7 +146,7 @@ def _record(
         if first:
             repo.note_versions(s, plan.unchanged)
             billing_plan.raise_exceptions(s, plan.ctx, plan.findings, plan.items)
-        if last and plan.rows_by_source:
+        if last:
             _resolve_refusals(s, plan.project_id)
     return posted, rejected
 
@@ -166,7 +166,12 @@ def _line_row(
 
 
 def _resolve_refusals(session: Any, project_id: str) -> None:
-    """The ERP refusals of a project are resolved once none of its lines stands refused."""
+    """The ERP refusals of a project are resolved once none of its lines stands refused.
+
+    A refused line of a version the PSA has since replaced (an edit, an un-approval) will
+    never be sent again: it is marked ``superseded`` (kept, with the ERP's error, for audit)
+    rather than holding the exception open for ever.
+    """
     from sqlalchemy import select
 
     from pshub.store.tables import BillingLineRow, BusinessException
@@ -183,6 +188,7 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
     ).all()
     if not open_refusals:
         return
+    repo.supersede_refusals(session, project_id)
     refused = session.scalars(
         select(BillingLineRow.key)
         .where(BillingLineRow.project_id == project_id, BillingLineRow.status == "rejected")

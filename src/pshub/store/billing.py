@@ -12,7 +12,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -495,6 +495,37 @@ def _lines_upsert(session: Session) -> Any:
         },
         where=lines.c.status == "rejected",
     )
+
+
+def supersede_refusals(session: Session, project_id: str) -> int:
+    """Mark ``superseded`` the refused lines of a project whose entry has a newer version
+    (that version is billed, or not, on its own keys); returns how many."""
+    t = _table(BillingLineRow).c
+    refused = session.execute(
+        select(t.key, t.source_key, t.version).where(
+            t.project_id == project_id, t.status == "rejected"
+        )
+    ).all()
+    if not refused:
+        return 0
+    current: dict[str, int] = {}
+    items = _table(WorkItemRow).c
+    for chunk in _chunks(sorted({source for _, source, _ in refused})):
+        pairs = [source.split(":", 1) for source in chunk]
+        rows = session.execute(
+            select(items.kind, items.source_id, items.version).where(
+                tuple_(items.kind, items.source_id).in_([tuple(p) for p in pairs])
+            )
+        )
+        current.update((f"{kind}:{source_id}", version) for kind, source_id, version in rows)
+    stale = [key for key, source, version in refused if current.get(source, 0) > version]
+    for chunk in _chunks(stale):
+        session.execute(
+            update(_table(BillingLineRow))
+            .where(t.key.in_(chunk), t.status == "rejected")
+            .values(status="superseded")
+        )
+    return len(stale)
 
 
 def posted_lines(

@@ -213,7 +213,7 @@ class BillingLineRow(Base):
     period: Mapped[str] = mapped_column(String(7))
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))  # posted | rejected (planned: before 0011)
+    status: Mapped[str] = mapped_column(String(16))  # posted | rejected | superseded
     erp_id: Mapped[str | None] = mapped_column(String(80))
     error: Mapped[str | None] = mapped_column(Text)
     approved_at: Mapped[datetime | None]
