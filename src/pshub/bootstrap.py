@@ -51,6 +51,32 @@ QUEUES: dict[str, dict[str, Any]] = {
 }
 
 
+# The queues a billing run itself uses: never quieted (see quiet_queues).
+BILLING_QUEUES = ("time_to_bill", "erp_postings")
+
+
+def quiet_queues(seconds: float | None) -> list[str]:
+    """Poll every queue but the billing run's own every ``seconds`` (None: as configured in
+    :data:`QUEUES`); returns the queues changed.
+
+    DBOS polls each queue on its own thread, and a poll is a write transaction on the system
+    database whether or not anything is enqueued: the idle back-office queues take about a
+    third of the interpreter from a month-end drain. DBOS re-reads a queue's interval on
+    every poll, so the change applies within one interval, and :func:`launch` re-registers
+    the configured intervals, so a crash never leaves the hub quiet (decision 0011).
+    """
+    changed = []
+    for name, options in QUEUES.items():
+        if name in BILLING_QUEUES:
+            continue
+        queue = DBOS.retrieve_queue(name)
+        if queue is None:
+            continue
+        queue.set_polling_interval_sec(seconds or float(options["polling_interval_sec"]))
+        changed.append(name)
+    return changed
+
+
 @dataclass
 class Container:
     settings: Settings

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How long a flow keeps waiting for a target that is down before dead-lettering.
     outage_patience_seconds: float = Field(600, gt=0)
     step_retry_seconds: float = Field(20, gt=0)
+    # While a billing run too big for one posting workflow drains, the queues nobody waits on
+    # during it poll this often instead of every 0.1 s (0 keeps them at 0.1 s): decision 0011.
+    quiet_polling_seconds: float = Field(1.0, ge=0)
     # pshub serve: poll the PSA and start billing runs this often (0 disables).
     billing_interval_seconds: float = Field(30, ge=0)
 

@@ -17,13 +17,14 @@ workflows than the vendor allows without being rejected.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from dbos import DBOS, WorkflowHandle
 from pydantic import BaseModel, ConfigDict
 
-from pshub.bootstrap import QUEUES, container
+from pshub.bootstrap import QUEUES, container, quiet_queues
 from pshub.flows import billing_plan, billing_post
 from pshub.flows.durable import RESULT_POLL_SECONDS, DeadLetter, enqueue, patiently, step_retry
 from pshub.store import billing as repo
@@ -32,6 +33,7 @@ from pshub.store import repos
 FLOW = billing_plan.FLOW
 POST_FLOW = "time_to_bill_post"
 POST_QUEUE = "erp_postings"
+log = logging.getLogger("pshub.time_to_bill")
 COUNTS = ("lines", "held", "errors", "batches", "posted", "rejected", "dead_letters")
 
 
@@ -71,11 +73,18 @@ def start(inp: BillingRunInput) -> str:
 def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     record_run(inp, "running", None)
     groups = project_groups(list(inp.projects) if inp.projects is not None else None)
-    # The first group runs here as a child workflow, the others on the queue meanwhile: a
-    # small run (one group) waits for no queue poll.
-    handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
-    results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
-    results += [h.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for h in handles]
+    # A run too big for one posting workflow (month-end) quiets the other queues' polling
+    # while it drains (decision 0011); a small run changes nothing.
+    quiet = len(groups) > 1 and quiet_polling(True)
+    try:
+        # The first group runs here as a child workflow, the others on the queue meanwhile:
+        # a small run (one group) waits for no queue poll.
+        handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
+        results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
+        results += [h.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for h in handles]
+    finally:
+        if quiet:
+            quiet_polling(False)
     totals: dict[str, Any] = {"projects": sum(len(g) for g in groups)} | dict.fromkeys(COUNTS, 0)
     for result in results:
         for key in COUNTS:
@@ -158,6 +167,23 @@ def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None)
                 correlation_id=f"billing-run:{inp.run_id}",
                 **(totals or {}),
             )
+
+
+@DBOS.step(name="time_to_bill.quiet_polling")
+def quiet_polling(quiet: bool) -> bool:
+    """The other queues poll every ``quiet_polling_seconds`` while a big run drains (True),
+    or as configured again (False); returns whether they were quieted."""
+    seconds = container().settings.quiet_polling_seconds
+    if quiet and not seconds:
+        return False
+    changed = quiet_queues(seconds if quiet else None)
+    log.info(
+        "billing run %s: %s queues poll %s",
+        "draining" if quiet else "done",
+        len(changed),
+        f"every {seconds} s" if quiet else "as configured",
+    )
+    return quiet
 
 
 @DBOS.step(name="time_to_bill.project_groups")
