@@ -71,11 +71,11 @@ _set = object.__setattr__
 
 def to_decimal(value: object, field: str = "amount") -> Decimal:
     """Parse a str/int/Decimal into a finite Decimal; floats are refused (they are not exact)."""
-    if isinstance(value, bool | float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(f"{field}: {value!r} is a float or bool; give a string or Decimal")
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int | str):
+    elif isinstance(value, (int, str)):
         try:
             result = Decimal(str(value).strip())
         except InvalidOperation as exc:

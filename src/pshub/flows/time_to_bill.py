@@ -237,7 +237,7 @@ def dead_letter(run_id: str, project_id: str, reason: str) -> int:
     """An exception for a project whose work still waits for the ERP (1), else nothing (0)."""
     c = container()
     with c.db.session() as s:
-        waiting = repo.pending_counts(s).get(project_id, 0)
+        waiting = repo.pending_counts(s, project_id).get(project_id, 0)
         if not waiting:
             return 0
         repos.raise_exception(

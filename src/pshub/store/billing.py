@@ -177,13 +177,15 @@ def pending_projects(session: Session) -> list[str]:
     )
 
 
-def pending_counts(session: Session) -> dict[str, int]:
-    """Work items to (re)consider per project (see :func:`pending_projects`)."""
-    rows = session.execute(
-        select(WorkItemRow.project_id, func.count())
-        .where(WorkItemRow.status.in_(("pending", "held", "error")))
-        .group_by(WorkItemRow.project_id)
+def pending_counts(session: Session, project_id: str | None = None) -> dict[str, int]:
+    """Work items to (re)consider per project (see :func:`pending_projects`): every
+    project's, or one project's."""
+    query = select(WorkItemRow.project_id, func.count()).where(
+        WorkItemRow.status.in_(("pending", "held", "error"))
     )
+    if project_id is not None:
+        query = query.where(WorkItemRow.project_id == project_id)
+    rows = session.execute(query.group_by(WorkItemRow.project_id))
     return {project: int(n) for project, n in rows}
 
 

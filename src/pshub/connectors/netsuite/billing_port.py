@@ -9,28 +9,22 @@ work date when the work's own month is the period, else the first day of the lat
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from pshub.connectors.errors import RejectedError
-from pshub.connectors.netsuite.schemas import ExpenseLine, PostResult, TimeBillLine
-from pshub.domain.money import Money
+from pshub.connectors.netsuite.billing_mapping import (
+    CheckedExpense,
+    Refs,
+    checked_expense,
+    expense_body,
+    time_bill_body,
+)
+from pshub.connectors.netsuite.bulk import Item
+from pshub.connectors.netsuite.schemas import PostResult
 from pshub.flows.ports import ErpBillingLine, ErpPostResult
 
 if TYPE_CHECKING:
     from pshub.connectors.netsuite.client import NetSuiteConnector
-
-EXPENSE_CATEGORY = "1"  # Travel; the expense's own category is kept in the memo
-_ZERO = Decimal(0)
-
-
-def transaction_date(line: ErpBillingLine) -> date:
-    work = line.work_date
-    if line.period == f"{work.year:04d}-{work.month:02d}":
-        return work
-    year, month = (int(x) for x in line.period.split("-"))
-    return date(year, month, 1)
 
 
 def employee_id(conn: NetSuiteConnector, ref: str, subsidiary_id: str) -> str:
@@ -52,8 +46,9 @@ def employee_id(conn: NetSuiteConnector, ref: str, subsidiary_id: str) -> str:
 
 def post_billing_lines(conn: NetSuiteConnector, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
     results: dict[str, ErpPostResult] = {}
-    bills: list[tuple[str, TimeBillLine]] = []
-    expenses: list[tuple[str, ExpenseLine]] = []
+    refs = Refs()
+    bills: list[Item] = []
+    expenses: list[CheckedExpense] = []
     for line in lines:
         if line.employee is None:
             results[line.key] = ErpPostResult(
@@ -71,57 +66,29 @@ def post_billing_lines(conn: NetSuiteConnector, lines: list[ErpBillingLine]) -> 
             )
             continue
         if line.kind == "time":
-            bills.append((line.key, _time_bill(line, employee)))
+            bills.append((line.key, time_bill_body(line, employee, refs)))
         else:
-            expenses.append((line.key, _expense(line, employee)))
+            expenses.append(checked_expense(line, employee))
     if bills:
-        for (key, _), answer in zip(
-            bills, conn.upsert_time_bills([b for _, b in bills]), strict=True
-        ):
-            results[key] = _result(key, answer)
+        answers = conn.bulk.upsert("timeBill", bills)
+        _collect(results, [key for key, _body in bills], answers)
     if expenses:
-        for (key, _), answer in zip(
-            expenses, conn.upsert_expenses([e for _, e in expenses]), strict=True
-        ):
-            results[key] = _result(key, answer)
+        answers = conn.bulk.upsert("expenseReport", _expense_items(conn, expenses, refs))
+        _collect(results, [e.line.key for e in expenses], answers)
     return [results[line.key] for line in lines]
 
 
-def _time_bill(line: ErpBillingLine, employee: str) -> TimeBillLine:
-    amount = Money.of(line.amount, line.currency)  # checks the amount and the currency
-    rate = (
-        Money.of(line.rate, line.currency) if line.rate is not None else Money.zero(line.currency)
-    )
-    # The line is the hub's own (typed, priced) and its Money is checked above, so the model
-    # is built without pydantic validation: this runs once per billed entry.
-    return TimeBillLine.model_construct(
-        external_id=line.key,
-        customer_job_id=line.job_id,
-        employee_ref=employee,
-        date=transaction_date(line),
-        hours=line.hours or _ZERO,
-        rate=rate,
-        amount=amount,
-        billable=line.billable,
-        tax_code=line.tax_code,
-        subsidiary_id=line.subsidiary_id,
-        memo=line.memo,
-        reverses=line.reverses,
-    )
+def _expense_items(
+    conn: NetSuiteConnector, expenses: list[CheckedExpense], refs: Refs
+) -> list[Item]:
+    """Each report keyed by the canonical id it upserts (a reversal's is the original's)."""
+    currency = {code: conn.currency_id(code) for code in {e.line.currency for e in expenses}}
+    return [(e.canonical, expense_body(e, currency[e.line.currency], refs)) for e in expenses]
 
 
-def _expense(line: ErpBillingLine, employee: str) -> ExpenseLine:
-    return ExpenseLine(
-        external_id=line.key if line.reverses is None else line.reverses,
-        employee_ref=employee,
-        customer_job_id=line.job_id,
-        date=transaction_date(line),
-        amount=Money.zero(line.currency) if line.reverses else Money.of(line.amount, line.currency),
-        category_id=EXPENSE_CATEGORY,
-        billable=line.billable and line.reverses is None,
-        subsidiary_id=line.subsidiary_id,
-        memo=line.memo,
-    )
+def _collect(results: dict[str, ErpPostResult], keys: list[str], answers: list[PostResult]) -> None:
+    for key, answer in zip(keys, answers, strict=True):
+        results[key] = _result(key, answer)
 
 
 def _result(key: str, answer: PostResult) -> ErpPostResult:
