@@ -226,7 +226,7 @@ def sqlite_system_engine(url: str) -> Engine:
     a thousand batches). WAL keeps commits atomic and durable across a crash of the process;
     only a power loss may drop the last commits, and then a step runs again (steps are
     idempotent). Otherwise as DBOS sets up its own SQLite engine: IMMEDIATE transactions (one
-    writer at a time), a generous busy timeout, foreign keys on.
+    writer at a time), a generous busy timeout, foreign keys on; but no pre-ping.
     """
     from sqlalchemy import create_engine, event
 
@@ -239,7 +239,8 @@ def sqlite_system_engine(url: str) -> Engine:
         pool_size=20,
         max_overflow=0,
         pool_timeout=30,
-        pool_pre_ping=True,
+        # No pre-ping: a local file has no connection to lose, and DBOS checks a connection
+        # out for every step checkpoint and every queue or result poll (a ping each).
     )
 
     @event.listens_for(engine, "connect")

@@ -209,9 +209,11 @@ def price_work(
     # A month of entries repeats a few roles, days and approval instants: each rate and each
     # period placement is looked up once per run.
     rates: dict[tuple[str, date], Money | None] = {}
+    values: dict[tuple[Decimal, str, Decimal], Money] = {}
+    costs: dict[tuple[str, Decimal], Money] = {}
     places: dict[tuple[date, datetime], tuple[Period | None, str | None]] = {}
     for item in sorted(items, key=lambda i: (i.work_date, i.source_id)):
-        value, problems = _value(item, project, fx, rates)
+        value, problems = _value(item, project, fx, rates, values)
         if problems:
             findings.extend(problems)
             continue
@@ -259,7 +261,7 @@ def price_work(
                     Severity.WARNING,
                 )
             )
-        cost, cost_problem = _cost(item, cost_rates, project.currency, fx)
+        cost, cost_problem = _cost(item, cost_rates, project.currency, fx, costs)
         if cost_problem:
             findings.append(cost_problem)
             continue
@@ -293,6 +295,7 @@ def _value(
     project: ProjectBilling,
     fx: FxRates,
     rates: dict[tuple[str, date], Money | None],
+    values: dict[tuple[Decimal, str, Decimal], Money],
 ) -> tuple[tuple[Money | None, Money] | None, list[Finding]]:
     """(bill rate, value at bill rate in contract currency), or findings naming the field."""
     kind = item.kind.value
@@ -336,7 +339,12 @@ def _value(
                     None,
                 )
             ]
-        return (rate, (rate * item.hours).rounded()), []
+        # A month repeats a few rates and hour counts: each value is computed once per run.
+        known = (rate.amount, rate.currency, item.hours)
+        value = values.get(known)
+        if value is None:
+            value = values[known] = (rate * item.hours).rounded()
+        return (rate, value), []
     if item.amount is None or item.amount.is_negative():
         return None, [
             _finding(
@@ -364,7 +372,11 @@ def _value(
 
 
 def _cost(
-    item: WorkItem, cost_rates: dict[str, Money], currency: str, fx: FxRates
+    item: WorkItem,
+    cost_rates: dict[str, Money],
+    currency: str,
+    fx: FxRates,
+    costs: dict[tuple[str, Decimal], Money],
 ) -> tuple[Money | None, Finding | None]:
     if item.kind is WorkKind.EXPENSE:
         assert item.amount is not None
@@ -379,6 +391,14 @@ def _cost(
             None,
         )
     assert item.hours is not None
+    if rate.currency == currency:
+        # In the project's currency a cost depends on the consultant and the hours only:
+        # each is computed once per run (a converted one also depends on the day's rate).
+        known = (item.consultant_id or "", item.hours)
+        cost = costs.get(known)
+        if cost is None:
+            cost = costs[known] = (rate * item.hours).rounded()
+        return cost, None
     cost = fx.convert((rate * item.hours).rounded(), currency, item.work_date)
     if cost is None:
         return None, _finding(

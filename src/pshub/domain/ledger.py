@@ -74,18 +74,17 @@ def post(
     ):
         return Outcome(line, (), "already handled (redelivery or stale version)")
     highest = max(line.highest_version, version)
-    # Built directly rather than with dataclasses.replace: this runs twice per entry at
-    # month-end, and replace() costs several times a constructor call.
-    seen = SourceLine(line.key, line.state, line.version, line.amount, line.net_invoiced, highest)
+    # States are built directly rather than with dataclasses.replace, and only the one
+    # returned: this runs for every entry of a month-end run.
     if line.state is LineState.INVOICED:
         return Outcome(
-            seen,
+            SourceLine(line.key, line.state, line.version, line.amount, line.net_invoiced, highest),
             (),
             f"version {version} arrived after invoicing: a credit note "
             "is needed before it can be billed",
         )
     entries: list[LedgerEntry] = []
-    current = seen
+    current: SourceLine | None = None
     if line.state is LineState.POSTED:
         assert line.amount is not None and line.version is not None
         entries.append(
@@ -99,6 +98,10 @@ def post(
         )
         current = SourceLine(line.key, LineState.UNBILLED, None, None, line.net_invoiced, highest)
     if amount is None:
+        if current is None:
+            current = SourceLine(
+                line.key, line.state, line.version, line.amount, line.net_invoiced, highest
+            )
         return Outcome(current, tuple(entries), None if entries else "nothing to post")
     entries.append(LedgerEntry(line.key, version, Action.POST, amount, reference))
     posted = SourceLine(line.key, LineState.POSTED, version, amount, line.net_invoiced, highest)

@@ -161,7 +161,7 @@ class Money(BaseModel):
         return Money._trusted(-self.amount, self.currency)
 
     def __mul__(self, factor: Decimal | int) -> Money:
-        if isinstance(factor, float | bool):
+        if isinstance(factor, (float, bool)):
             raise MoneyError("multiply money by a Decimal or int, never a float")
         return Money._trusted(self.amount * factor, self.currency)
 

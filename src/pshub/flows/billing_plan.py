@@ -35,7 +35,7 @@ from pshub.domain.billing import (
 from pshub.domain.findings import Finding
 from pshub.domain.ids import external_id
 from pshub.domain.ledger import Action, SourceLine, post
-from pshub.domain.money import Money
+from pshub.domain.money import Money, total
 from pshub.domain.sales import BillingModel
 from pshub.flows.ports import ErpBillingLine
 from pshub.policy import Policy
@@ -312,11 +312,11 @@ def _with_role(item: WorkItem, policy: Policy) -> WorkItem:
 def _billable(lines: list[BillingLine]) -> Money | None:
     if not lines:
         return None
-    total = Money.zero(lines[0].amount.currency)
-    for line in lines:
-        if line.part is LinePart.BILLABLE:
-            total = total + line.amount
-    return total
+    first = lines[0].amount
+    billable = [line.amount for line in lines if line.part is LinePart.BILLABLE]
+    if len(billable) == 1:
+        return billable[0]  # the usual case: one billable line, its Money as it is
+    return total(billable, first.currency)
 
 
 def _row(

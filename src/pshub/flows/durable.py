@@ -34,10 +34,11 @@ def enqueue(
 RESULT_POLL_SECONDS = 0.05
 
 
-def result_of(workflow_id: str) -> Any:
+def result_of(workflow_id: str, polling_seconds: float = RESULT_POLL_SECONDS) -> Any:
     """Wait for a workflow's result, checking every 50 ms (DBOS polls once a second by
-    default, which would add up to a second to every run a caller waits for)."""
-    return DBOS.retrieve_workflow(workflow_id).get_result(polling_interval_sec=RESULT_POLL_SECONDS)
+    default, which would add up to a second to every run a caller waits for). Each check is
+    a transaction on the system database: a caller waiting on a long run checks less often."""
+    return DBOS.retrieve_workflow(workflow_id).get_result(polling_interval_sec=polling_seconds)
 
 
 def step_retry() -> RetryPolicy:

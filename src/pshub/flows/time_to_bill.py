@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pshub.bootstrap import QUEUES, container, quiet_queues
 from pshub.flows import billing_plan, billing_post
-from pshub.flows.durable import RESULT_POLL_SECONDS, DeadLetter, enqueue, patiently, step_retry
+from pshub.flows.durable import DeadLetter, enqueue, patiently, step_retry
 from pshub.store import billing as repo
 from pshub.store import repos
 
@@ -34,6 +34,7 @@ FLOW = billing_plan.FLOW
 POST_FLOW = "time_to_bill_post"
 POST_QUEUE = "erp_postings"
 log = logging.getLogger("pshub.time_to_bill")
+GROUP_POLL_SECONDS = 0.25
 COUNTS = ("lines", "held", "errors", "batches", "posted", "rejected", "dead_letters")
 
 
@@ -81,7 +82,9 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
         # a small run (one group) waits for no queue poll.
         handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
         results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
-        results += [h.get_result(polling_interval_sec=RESULT_POLL_SECONDS) for h in handles]
+        # Checked every 0.25 s, not every 50 ms: several groups means a run of seconds, and
+        # each check is a system-database transaction taken from the groups still posting.
+        results += [h.get_result(polling_interval_sec=GROUP_POLL_SECONDS) for h in handles]
     finally:
         if quiet:
             quiet_polling(False)

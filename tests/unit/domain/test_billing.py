@@ -102,6 +102,28 @@ def test_approved_time_is_priced_from_the_rate_card_with_cost_and_tax() -> None:
     ]
 
 
+def test_a_month_of_entries_is_priced_entry_by_entry_whatever_it_repeats() -> None:
+    # Values and costs are computed once per (rate, hours) and (consultant, hours) in a run:
+    # equal hours on other rates, consultants or cost currencies must still price apart.
+    costs = {**COSTS, "u3": Money.of("70", "EUR")}  # a cost rate in another currency
+    items = [
+        time("a", "7.5"),  # Senior Consultant (175), u1 (80)
+        time("b", "7.50", user="u2"),  # same rate and hours written otherwise, u2 (58)
+        time("c", "7.5", "Consultant", "u2"),  # 135
+        time("d", "7.5", user="u3", day=date(2026, 10, 2)),  # EUR 525 at 0.87 on 2 Oct
+        time("e", "7.5", user="u3", day=date(2026, 10, 16)),  # EUR 525 at 0.88 on 16 Oct
+    ]
+    priced = price_work(items, project(), CAL, costs, FX)
+    got = {ln.source_id: (ln.amount.amount, ln.cost.amount) for ln in priced.lines}
+    assert got == {
+        "a": (Decimal("1312.50"), Decimal("600.00")),
+        "b": (Decimal("1312.50"), Decimal("435.00")),
+        "c": (Decimal("1012.50"), Decimal("435.00")),
+        "d": (Decimal("1312.50"), Decimal("456.75")),
+        "e": (Decimal("1312.50"), Decimal("462.00")),
+    }
+
+
 def test_a_project_on_billing_hold_holds_its_time_with_the_value_held() -> None:
     priced = price_work(
         [time("t1", "10"), time("t2", "2")],
