@@ -51,12 +51,13 @@ QUEUES: dict[str, dict[str, Any]] = {
 }
 
 
-# The queues a billing run itself uses: never quieted (see quiet_queues).
-BILLING_QUEUES = ("time_to_bill", "erp_postings")
+# The queue a billing run posts through: never quieted (see quiet_queues). The run's own
+# queue is: it runs one run at a time, so the next run cannot start before this one ends.
+POSTING_QUEUES = ("erp_postings",)
 
 
 def quiet_queues(seconds: float | None) -> list[str]:
-    """Poll every queue but the billing run's own every ``seconds`` (None: as configured in
+    """Poll every queue but the posting queue every ``seconds`` (None: as configured in
     :data:`QUEUES`); returns the queues changed.
 
     DBOS polls each queue on its own thread, and a poll is a write transaction on the system
@@ -67,7 +68,7 @@ def quiet_queues(seconds: float | None) -> list[str]:
     """
     changed = []
     for name, options in QUEUES.items():
-        if name in BILLING_QUEUES:
+        if name in POSTING_QUEUES:
             continue
         queue = DBOS.retrieve_queue(name)
         if queue is None:

@@ -19,14 +19,17 @@ from tests.integration.test_time_to_bill_fakes import entry, ingest, run
 
 
 class WatchingErp(FakeErpBilling):
-    """Notes how often a back-office queue and the posting queue poll at each request."""
+    """Notes how often a back-office queue, the billing-run queue and the posting queue poll
+    at each request."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: list[tuple[float, float]] = []
+        self.seen: list[tuple[float, float, float]] = []
 
     def post_billing_lines(self, lines):  # type: ignore[no-untyped-def]
-        self.seen.append((_interval("deal_to_project"), _interval("erp_postings")))
+        self.seen.append(
+            (_interval("deal_to_project"), _interval("time_to_bill"), _interval("erp_postings"))
+        )
         return super().post_billing_lines(lines)
 
 
@@ -77,19 +80,22 @@ def test_a_run_of_several_groups_quiets_the_other_queues_and_restores_them(
 ) -> None:
     c, billing, (first, second) = _world(hub_factory, tmp_path)
     configured = float(QUEUES["deal_to_project"]["polling_interval_sec"])
+    runs = float(QUEUES["time_to_bill"]["polling_interval_sec"])
     posting = float(QUEUES["erp_postings"]["polling_interval_sec"])
     ingest(c, [entry(f"a{n}", "1", project=first) for n in range(15)])
     ingest(c, [entry(f"b{n}", "1", project=second) for n in range(15)])
     result = run(c, "month-end")
     assert (result["posted"], result["rejected"]) == (30, 0)
-    # While it drained, the back-office queue polled slowly; the posting queue never changed.
-    assert billing.seen and set(billing.seen) == {(0.7, posting)}
-    assert _interval("deal_to_project") == configured  # restored when the run ended
+    # While it drained, the back-office and run queues polled slowly; the posting queue never
+    # changed.
+    assert billing.seen and set(billing.seen) == {(0.7, 0.7, posting)}
+    # Restored when the run ended.
+    assert (_interval("deal_to_project"), _interval("time_to_bill")) == (configured, runs)
     # A small run (one group) leaves every queue as configured.
     billing.seen.clear()
     ingest(c, [entry("late", "1", project=first)])
     assert run(c, "small")["posted"] == 1
-    assert billing.seen == [(configured, posting)]
+    assert billing.seen == [(configured, runs, posting)]
 
 
 def test_a_relaunched_hub_polls_as_configured_even_if_a_run_left_it_quiet(

@@ -108,7 +108,16 @@ def project_context(
         and policy.billing.rules.tm_not_to_exceed == "contract_value"
         else None
     )
-    billed = repo.posted_amounts(session, psa_project_id).get(value.currency, Decimal(0))
+    # Billed to date counts toward the cap only: a project without one skips reading it (it
+    # reads every line the project ever posted).
+    billed = (
+        Money.of(
+            repo.posted_amounts(session, psa_project_id).get(value.currency, Decimal(0)),
+            value.currency,
+        )
+        if cap is not None
+        else None
+    )
     hold = holds.get(("project", psa_project_id))
     card = policy.rules.rate_cards.get(contract.get("rate_card") or "")
     return ProjectContext(
@@ -124,7 +133,7 @@ def project_context(
             on_hold=hold is not None,
             hold_reason=hold,
             cap=cap,
-            billed_to_date=Money.of(billed, value.currency),
+            billed_to_date=billed,
         ),
         customer_id=customer["netsuite"],
         job_id=erp["netsuite"],
