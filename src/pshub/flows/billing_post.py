@@ -174,7 +174,7 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
     """
     from sqlalchemy import select
 
-    from pshub.store.tables import BillingLineRow, BusinessException
+    from pshub.store.tables import BusinessException
 
     # The open refusals first: there are none on almost every batch, and then the lines
     # need not be looked at.
@@ -188,14 +188,8 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
     ).all()
     if not open_refusals:
         return
-    repo.supersede_refusals(session, project_id)
-    refused = session.scalars(
-        select(BillingLineRow.key)
-        .where(BillingLineRow.project_id == project_id, BillingLineRow.status == "rejected")
-        .limit(1)
-    )
-    if refused.first() is not None:
-        return
+    if repo.supersede_refusals(session, project_id):
+        return  # some line still stands refused
     for row in open_refusals:
         row.status, row.resolved_at = "resolved", repos.utcnow()
 

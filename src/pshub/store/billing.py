@@ -501,7 +501,8 @@ def _lines_upsert(session: Session) -> Any:
 
 def supersede_refusals(session: Session, project_id: str) -> int:
     """Mark ``superseded`` the refused lines of a project whose entry has a newer version
-    (that version is billed, or not, on its own keys); returns how many."""
+    (that version is billed, or not, on its own keys); returns how many still stand
+    refused."""
     t = _table(BillingLineRow).c
     refused = session.execute(
         select(t.key, t.source_key, t.version).where(
@@ -527,7 +528,7 @@ def supersede_refusals(session: Session, project_id: str) -> int:
             .where(t.key.in_(chunk), t.status == "rejected")
             .values(status="superseded")
         )
-    return len(stale)
+    return len(refused) - len(stale)
 
 
 def posted_lines(
