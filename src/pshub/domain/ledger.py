@@ -78,7 +78,7 @@ def post(
     # returned: this runs for every entry of a month-end run.
     if line.state is LineState.INVOICED:
         return Outcome(
-            SourceLine(line.key, line.state, line.version, line.amount, line.net_invoiced, highest),
+            _seen(line, highest),
             (),
             f"version {version} arrived after invoicing: a credit note "
             "is needed before it can be billed",
@@ -99,13 +99,16 @@ def post(
         current = SourceLine(line.key, LineState.UNBILLED, None, None, line.net_invoiced, highest)
     if amount is None:
         if current is None:
-            current = SourceLine(
-                line.key, line.state, line.version, line.amount, line.net_invoiced, highest
-            )
+            current = _seen(line, highest)
         return Outcome(current, tuple(entries), None if entries else "nothing to post")
     entries.append(LedgerEntry(line.key, version, Action.POST, amount, reference))
     posted = SourceLine(line.key, LineState.POSTED, version, amount, line.net_invoiced, highest)
     return Outcome(posted, tuple(entries))
+
+
+def _seen(line: SourceLine, highest: int) -> SourceLine:
+    """The line unchanged but for the highest version seen."""
+    return SourceLine(line.key, line.state, line.version, line.amount, line.net_invoiced, highest)
 
 
 def invoice(line: SourceLine, reference: str, value: Money) -> Outcome:

@@ -63,6 +63,9 @@ class ProjectPlan:
     ctx: ProjectContext | None = None
     items: list[WorkItem] = field(default_factory=list)
     rows_by_source: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The billable value each source's new posting carries (None: a reversal only), as the
+    # ledger will book it once the ERP has taken the lines.
+    billable: dict[str, Money | None] = field(default_factory=dict)
     status: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     unchanged: list[tuple[str, int]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -171,11 +174,12 @@ def plan_project(
         priced = price_work(
             approved, ctx.billing, calendar, policy.billing.cost_rates(), policy.billing.fx
         )
-        rows_by_source, status, unchanged = _decide(
+        rows_by_source, billable, status, unchanged = _decide(
             items, priced, states, posted, ctx, as_of, policy
         )
     plan.ctx, plan.items, plan.findings = ctx, items, priced.findings
-    plan.rows_by_source, plan.status, plan.unchanged = rows_by_source, dict(status), unchanged
+    plan.rows_by_source, plan.billable = rows_by_source, billable
+    plan.status, plan.unchanged = dict(status), unchanged
     return plan
 
 
@@ -188,15 +192,20 @@ def _decide(
     as_of: datetime,
     policy: Policy,
 ) -> tuple[
-    dict[str, list[dict[str, Any]]], dict[str, list[tuple[str, str]]], list[tuple[str, int]]
+    dict[str, list[dict[str, Any]]],
+    dict[str, Money | None],
+    dict[str, list[tuple[str, str]]],
+    list[tuple[str, int]],
 ]:
-    """What each item needs: its ERP rows (post, or reverse and re-post), or a status only."""
+    """What each item needs: its ERP rows (post, or reverse and re-post) and the billable
+    value its posting carries, or a status only."""
     by_source: dict[str, list[BillingLine]] = defaultdict(list)
     for line in priced.lines:
         by_source[f"{line.kind}:{line.source_id}"].append(line)  # a StrEnum formats as its value
     blocked = {f.record for f in priced.findings if f.blocking}
     held = {i.key for i in priced.held}
     rows_by_source: dict[str, list[dict[str, Any]]] = {}
+    billable: dict[str, Money | None] = {}
     status: dict[str, list[tuple[str, str]]] = defaultdict(list)
     unchanged: list[tuple[str, int]] = []
     posting_date = as_of.date()
@@ -232,7 +241,8 @@ def _decide(
                 rows += new_rows
         # Posting sets done or error once the ERP has answered.
         rows_by_source[key] = rows
-    return rows_by_source, status, unchanged
+        billable[key] = amount if new_rows else None
+    return rows_by_source, billable, status, unchanged
 
 
 @contextmanager

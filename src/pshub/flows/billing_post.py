@@ -127,12 +127,13 @@ def _record(
                 status.setdefault("error", []).append((kind, source_id))
                 rejected += bad
                 continue
-            posts = [r for r in rows if r["action"] == "post"]
+            amount = plan.billable[key]  # the value the posted lines bill (planned)
+            first_post = next((r for r in rows if r["action"] == "post"), None)
             outcome = post(
                 states.get(key) or SourceLine(key),
                 rows[0]["version"],
-                _posted_billable(posts) if posts else None,
-                reference=results[posts[0]["key"]].erp_id if posts else None,
+                amount,
+                reference=results[first_post["key"]].erp_id if first_post else None,
             )
             entries.extend(outcome.entries)
             new_states[key] = outcome.line
@@ -155,8 +156,19 @@ def _line_row(
     row: dict[str, Any], res: ErpPostResult | None, ok: bool, error: str | None, now: datetime
 ) -> dict[str, Any]:
     """The planned line as stored: its columns, the ERP's answer, the ERP line as the body."""
-    stored = {k: v for k, v in row.items() if k != "erp"}
-    return stored | {
+    return {
+        "key": row["key"],
+        "batch_id": row["batch_id"],
+        "source_key": row["source_key"],
+        "version": row["version"],
+        "action": row["action"],
+        "project_id": row["project_id"],
+        "legal_entity": row["legal_entity"],
+        "period": row["period"],
+        "amount": row["amount"],
+        "currency": row["currency"],
+        "approved_at": row["approved_at"],
+        "posting_date": row["posting_date"],
         "status": "posted" if ok else "rejected",
         "erp_id": res.erp_id if res is not None else None,
         "error": error,
@@ -192,14 +204,6 @@ def _resolve_refusals(session: Any, project_id: str) -> None:
         return  # some line still stands refused
     for row in open_refusals:
         row.status, row.resolved_at = "resolved", repos.utcnow()
-
-
-def _posted_billable(rows: list[dict[str, Any]]) -> Money:
-    # Summed as Decimal (a source's lines share the project's currency), one Money at the end.
-    currency = rows[0]["currency"]
-    if any(r["currency"] != currency for r in rows):
-        raise ValueError(f"lines of {rows[0]['source_key']} in several currencies")
-    return Money.of(sum((r["amount"] for r in rows if r["erp"].billable), Decimal(0)), currency)
 
 
 def _rejected_exception(

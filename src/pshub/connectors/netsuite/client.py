@@ -7,6 +7,7 @@ process share one concurrency budget (:mod:`.budget`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -29,6 +30,9 @@ from pshub.domain.projects import Project
 from pshub.flows.ports import ErpBillingLine, ErpPostResult
 
 RECORD_PATH = "/services/rest/record/v1"
+# A signature older than this when its slot frees is made afresh (NetSuite checks the
+# OAuth timestamp against its clock, within minutes).
+RESIGN_AFTER_SECONDS = 30.0
 
 
 class NetSuiteConnector(LedgerMixin, SalesOrderMixin):
@@ -173,10 +177,17 @@ class NetSuiteConnector(LedgerMixin, SalesOrderMixin):
         sent = {"Accept": "application/json", **(headers or {})}
         if body is not None:
             sent.setdefault("Content-Type", "application/json")
+        # The request is built and signed before a slot is taken: a slot is the account's
+        # scarcest resource, held only while the vendor works on the request. A signature
+        # that waited long for its slot is made again (NetSuite refuses stale timestamps).
+        request = self._http.build_request(method, url, content=body, headers=sent)
+        request.headers["Authorization"] = self._signer.authorization(method, str(url))
+        signed = time.monotonic()
         try:
             with self.budget.slot(self._budget_wait):
-                sent["Authorization"] = self._signer.authorization(method, str(url))
-                response = self._http.request(method, url, content=body, headers=sent)
+                if time.monotonic() - signed > RESIGN_AFTER_SECONDS:
+                    request.headers["Authorization"] = self._signer.authorization(method, str(url))
+                response = self._http.send(request)
         except BudgetExhausted as exc:
             raise ConcurrencyLimitError(
                 str(exc), vendor=VENDOR, operation=operation, record=record
