@@ -109,7 +109,9 @@ def create_app(
     async def ns_error(_request: Request, exc: NsError) -> Response:
         return error_response(exc)
 
-    def authenticate(request: Request) -> None:
+    async def authenticate(request: Request) -> None:
+        # A coroutine: a signature check is CPU only, and a sync dependency would cost every
+        # request a hop to the thread pool and back.
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         try:
             verifier.verify(
@@ -156,9 +158,11 @@ def _keep_account_limit(app: FastAPI, limit: int) -> None:
 def _record_routes(store: RecordStore, runner: JobRunner) -> APIRouter:
     router = APIRouter(prefix=PREFIX)
 
-    def later(request: Request, operations: list[Operation]) -> Response:
+    def later(
+        request: Request, operations: list[Operation], prepare: Callable[[], None] | None = None
+    ) -> Response:
         key = request.headers.get("x-netsuite-idempotency-key")
-        job, new = runner.submit(operations, key)
+        job, new = runner.submit(operations, key, prepare)
         root = str(request.base_url).rstrip("/")
         return accepted(root, job) if new else duplicate(root, job)
 
@@ -189,7 +193,10 @@ def _record_routes(store: RecordStore, runner: JobRunner) -> APIRouter:
     @router.put("/{rtype}")
     async def upsert_batch(rtype: str, request: Request) -> Response:
         kind = _writable(rtype)
-        return later(request, _batch(kind, "PUT", await _json(request), request, store))
+        body = await _json(request)
+        operations = _batch(kind, "PUT", body, request, store)
+        eids = [item.get("externalId") for item in body["items"]]
+        return later(request, operations, lambda: store.prefetch(kind, eids))
 
     @router.patch("/{rtype}")
     async def update_batch(rtype: str, request: Request) -> Response:

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +86,7 @@ class Job:
     tasks: list[Task]
     start: str | None = None
     end: str | None = None
+    prepare: Callable[[], None] | None = None  # run first, in the job's transaction
 
     @property
     def completed(self) -> bool:
@@ -104,7 +105,7 @@ class JobRunner:
     def __init__(
         self,
         processors: int,
-        batch_scope: Callable[[], AbstractContextManager[None]] = nullcontext,
+        batch_scope: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._pool = ThreadPoolExecutor(max_workers=processors, thread_name_prefix="ns-async")
         self._jobs: dict[str, Job] = {}
@@ -113,13 +114,22 @@ class JobRunner:
         self._next = 0
         self._scope = batch_scope  # one transaction per job: one commit for 100 records
 
-    def submit(self, operations: list[Operation], idempotency_key: str | None) -> tuple[Job, bool]:
-        """Queue a job; returns (job, is_new). A used idempotency key returns the first job."""
+    def submit(
+        self,
+        operations: list[Operation],
+        idempotency_key: str | None,
+        prepare: Callable[[], None] | None = None,
+    ) -> tuple[Job, bool]:
+        """Queue a job; returns (job, is_new). A used idempotency key returns the first job.
+
+        ``prepare`` runs before the tasks, in the job's transaction (reads the tasks will need,
+        fetched at once); it changes nothing a task would see, so its failure is ignored."""
         with self._lock:
             if idempotency_key and idempotency_key in self._keys:
                 return self._jobs[self._keys[idempotency_key]], False
             self._next += 1
-            job = Job(str(self._next), [Task(str(n), op) for n, op in enumerate(operations, 1)])
+            tasks = [Task(str(n), op) for n, op in enumerate(operations, 1)]
+            job = Job(str(self._next), tasks, prepare=prepare)
             self._jobs[job.id] = job
             if idempotency_key:
                 self._keys[idempotency_key] = job.id
@@ -140,6 +150,10 @@ class JobRunner:
     def _run(self, job: Job) -> None:
         job.start = _now()
         with self._scope():
+            if job.prepare is not None:
+                with suppress(Exception):  # each task then reads (and fails) on its own
+                    job.prepare()
+                job.prepare = None
             for task in job.tasks:
                 task.start = _now()
                 try:
@@ -200,10 +214,11 @@ def duplicate(base: str, job: Job) -> Response:
 
 
 def async_routes(runner: JobRunner) -> APIRouter:
+    """The job routes: coroutines, since they only read jobs in memory (no hop to a thread)."""
     router = APIRouter(prefix=ASYNC_PREFIX)
 
     @router.get("/job/{job_id}")
-    def job_status(job_id: str, request: Request) -> Response:
+    async def job_status(job_id: str, request: Request) -> Response:
         job = runner.job(job_id)
         href = f"{_root(request)}{ASYNC_PREFIX}/job/{job.id}"
         body: dict[str, Any] = {
@@ -217,7 +232,7 @@ def async_routes(runner: JobRunner) -> APIRouter:
         return ExactJSONResponse(body)
 
     @router.get("/job/{job_id}/task")
-    def tasks(job_id: str, request: Request) -> Response:
+    async def tasks(job_id: str, request: Request) -> Response:
         job = runner.job(job_id)
         expand = request.query_params.get("expandSubResources", "").lower() == "true"
         href = f"{_root(request)}{ASYNC_PREFIX}/job/{job.id}/task"
@@ -234,12 +249,12 @@ def async_routes(runner: JobRunner) -> APIRouter:
         )
 
     @router.get("/job/{job_id}/task/{task_id}")
-    def task(job_id: str, task_id: str, request: Request) -> Response:
+    async def task(job_id: str, task_id: str, request: Request) -> Response:
         href = f"{_root(request)}{ASYNC_PREFIX}/job/{job_id}/task"
         return ExactJSONResponse(_task(href, _find(runner.job(job_id), task_id), inline=False))
 
     @router.get("/job/{job_id}/task/{task_id}/result")
-    def result(job_id: str, task_id: str) -> Response:
+    async def result(job_id: str, task_id: str) -> Response:
         found = _find(runner.job(job_id), task_id)
         if not found.completed:
             raise NsError.one(404, "NONEXISTENT_ID", "The task has not completed yet.")

@@ -10,10 +10,13 @@ it. This module adds, in the same SQLite file and transaction:
 
 It reaches into SandboxState's connection and lock (private to ``base.py``) because the
 state store offers no paged read; moving ``page``/``index`` into ``base.py`` would remove that.
+Re-indexings are computed per record (:meth:`RecordIndex.change`) and written in bulk with the
+rest of a transaction's writes (:mod:`.persist`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from pshub.sandboxes.base import SandboxState
@@ -25,6 +28,10 @@ _SCHEMA = (
     " WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS ns_field_index_rid ON ns_field_index(rtype, rid)",
 )
+
+
+Row = tuple[str, str, str, str]  # (rtype, field, value, rid)
+IndexChange = tuple[bool, list[Row]]  # (drop the record's stored rows first, rows to add)
 
 
 def index_key(value: Any) -> str | None:
@@ -62,39 +69,44 @@ class RecordIndex:
             ).fetchall()
         return sorted((r[0] for r in rows), key=_numeric)
 
-    def put(
+    def change(
         self,
         rtype: str,
         rid: str,
         record: dict[str, Any],
         names: list[str],
         before: dict[str, Any] | None = None,
-    ) -> None:
-        """Re-index one record (call inside the write's transaction). ``before``: the record
-        as stored until now (``{}`` when new), when known: unchanged keys write nothing."""
+    ) -> IndexChange | None:
+        """How to re-index one record: (drop its stored rows first?, rows), or None when
+        nothing changes. ``before``: the record as stored until now (``{}`` when new), when
+        known: unchanged keys write nothing."""
         rows = _rows(rtype, rid, record, names)
-        old = None if before is None else _rows(rtype, rid, before, names)
+        old = None if before is None else _rows(rtype, rid, before, names) if before else []
         if rows == old:
-            return
-        with self._state.sql() as db:
-            if old is None or old:
-                db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
-            if rows:
-                db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
+            return None
+        return (old is None or bool(old)), rows
 
-    def drop(self, rtype: str, rid: str) -> None:
-        with self._state.sql() as db:
-            db.execute("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", (rtype, rid))
+    @staticmethod
+    def apply(db: sqlite3.Connection, changes: dict[tuple[str, str], IndexChange]) -> None:
+        """Write re-indexings (keyed by (type, internal id)) inside the caller's transaction."""
+        stale = [key for key, (drop, _rows) in changes.items() if drop]
+        if stale:
+            db.executemany("DELETE FROM ns_field_index WHERE rtype=? AND rid=?", stale)
+        rows = [row for _drop, found in changes.values() for row in found]
+        if rows:
+            db.executemany("INSERT OR IGNORE INTO ns_field_index VALUES (?, ?, ?, ?)", rows)
 
 
-def _rows(
-    rtype: str, rid: str, record: dict[str, Any], names: list[str]
-) -> list[tuple[str, str, str, str]]:
-    return [
-        (rtype, name, key, rid)
-        for name in names
-        if (key := index_key(record.get(name))) is not None
-    ]
+def _rows(rtype: str, rid: str, record: dict[str, Any], names: list[str]) -> list[Row]:
+    rows = []
+    for name in names:
+        value = record.get(name)
+        if value is None:  # most indexed fields of a record are absent
+            continue
+        key = index_key(value)
+        if key is not None:
+            rows.append((rtype, name, key, rid))
+    return rows
 
 
 def _numeric(rid: str) -> tuple[int, str]:

@@ -14,18 +14,17 @@ the sandbox (``status``, ``amountRemaining`` ...) and ignored when a client send
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any, Literal, Protocol
 
+from pshub.sandboxes.netsuite.coerce import BAD, Coerce, coercer, to_decimal
 from pshub.sandboxes.netsuite.errors import ErrorDetail
 
+__all__ = ["to_decimal"]  # re-exported: the ledger and rendering read amounts with it
+
 FieldKind = Literal["string", "email", "bool", "date", "ref", "number", "decimal", "sublist"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Body keys a client may send back from a GET without meaning to change them.
 IGNORED_KEYS = frozenset({"links", "dateCreated", "lastModifiedDate"})
 
@@ -50,6 +49,11 @@ class FieldSpec:
     lines: Mapping[str, FieldSpec] | None = None  # the line fields of a sublist
     computed: bool = False  # set by the sandbox; ignored in request bodies
     indexed: bool = False  # kept in the field index (references always are)
+
+    @cached_property
+    def coerce(self) -> Coerce:
+        """Request value -> stored value, or ``BAD`` (see :mod:`.coerce`)."""
+        return coercer(self.kind, self.max_length)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,28 @@ class RecordType:
     def has_sublists(self) -> bool:
         return any(f.kind == "sublist" for f in self.fields.values())
 
+    @cached_property
+    def body_fields(self) -> dict[str, FieldSpec]:
+        """The fields a body may set by name (every field but the ignored keys)."""
+        return {n: f for n, f in self.fields.items() if n not in IGNORED_KEYS}
+
+    @cached_property
+    def required(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.required]
+
+    @cached_property
+    def checked_references(self) -> list[FieldSpec]:
+        """References to a given record type (the target must exist)."""
+        return [f for f in self._references if f.ref]
+
+    @cached_property
+    def sublists(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.kind == "sublist"]
+
+    @cached_property
+    def unique(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.unique]
+
 
 class Writer(Lookup, Protocol):
     """What after-save effects may do: read, and rewrite other records."""
@@ -141,10 +167,11 @@ def check_fields(
     """Body -> (values to store, errors). ``None`` clears a field; unknown names are refused."""
     values: dict[str, Any] = {}
     errors: list[ErrorDetail] = []
+    named = rtype.body_fields
     for name, raw in body.items():
-        if name in IGNORED_KEYS:
+        spec = named.get(name)
+        if spec is None and name in IGNORED_KEYS:
             continue
-        spec = rtype.fields.get(name)
         if spec is None and rtype.custom_prefix and name.startswith(rtype.custom_prefix):
             spec = FieldSpec(name)
         if spec is None:
@@ -165,8 +192,8 @@ def check_fields(
         if spec.kind == "sublist":
             values[name] = _sublist(spec, raw, errors)
             continue
-        value = _coerce(spec, raw)
-        if value is _BAD:
+        value = spec.coerce(raw)
+        if value is BAD:
             errors.append(invalid(name, raw))
         else:
             values[name] = value
@@ -197,8 +224,8 @@ def _sublist(spec: FieldSpec, raw: Any, errors: list[ErrorDetail]) -> dict[str, 
                     )
                 )
                 continue
-            coerced = None if value is None else _coerce(line_spec, value)
-            if coerced is _BAD:
+            coerced = None if value is None else line_spec.coerce(value)
+            if coerced is BAD:
                 errors.append(invalid(where, value))
             elif coerced is not None:
                 line[name] = coerced
@@ -206,58 +233,10 @@ def _sublist(spec: FieldSpec, raw: Any, errors: list[ErrorDetail]) -> dict[str, 
     return {"items": lines}
 
 
-def to_decimal(value: Any) -> Decimal | None:
-    """An exact number from a JSON number (parsed as Decimal), an int or a numeric string."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal | int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return result if result.is_finite() else None
-    return None
-
-
-_BAD = object()
-
-
-def _coerce(spec: FieldSpec, raw: Any) -> Any:
-    if spec.kind == "ref":
-        ident = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(ident, int) and not isinstance(ident, bool):
-            ident = str(ident)
-        return {"id": ident} if isinstance(ident, str) and ident.isdigit() else _BAD
-    if spec.kind == "bool":
-        return raw if isinstance(raw, bool) else _BAD
-    if spec.kind == "number":
-        ok = isinstance(raw, int | float | Decimal) and not isinstance(raw, bool)
-        return raw if ok else _BAD
-    if spec.kind == "decimal":
-        number = to_decimal(raw)
-        return _BAD if number is None else number
-    if not isinstance(raw, str):
-        return _BAD
-    if spec.kind == "date":
-        try:
-            return date.fromisoformat(raw).isoformat()
-        except ValueError:
-            return _BAD
-    if spec.kind == "email" and not _EMAIL.match(raw):
-        return _BAD
-    if spec.max_length is not None and len(raw) > spec.max_length:
-        return _BAD
-    return raw
-
-
 def check_record(ctx: RuleContext) -> list[ErrorDetail]:
     """Required fields, then references, uniqueness and the type's own rules."""
     rec = ctx.record
-    missing = [f for f in ctx.rtype.fields.values() if f.required and rec.get(f.name) in (None, "")]
+    missing = [f for f in ctx.rtype.required if rec.get(f.name) in (None, "")]
     if missing:
         return [
             ErrorDetail(
@@ -267,11 +246,13 @@ def check_record(ctx: RuleContext) -> list[ErrorDetail]:
         ]
     errors = [
         invalid(f.name, rec[f.name]["id"])
-        for f in ctx.rtype.references()
-        if f.ref and rec.get(f.name) and ctx.store.get(f.ref, rec[f.name]["id"]) is None
+        for f in ctx.rtype.checked_references
+        if rec.get(f.name) and ctx.store.get(f.ref or "", rec[f.name]["id"]) is None
     ]
-    errors += _line_references(ctx)
-    errors += _uniqueness(ctx)
+    if ctx.rtype.sublists:
+        errors += _line_references(ctx)
+    if ctx.rtype.unique:
+        errors += _uniqueness(ctx)
     if errors:
         return errors
     for rule in ctx.rtype.rules:
@@ -281,9 +262,9 @@ def check_record(ctx: RuleContext) -> list[ErrorDetail]:
 
 def _uniqueness(ctx: RuleContext) -> list[ErrorDetail]:
     errors = []
-    for spec in ctx.rtype.fields.values():
+    for spec in ctx.rtype.unique:
         value = ctx.record.get(spec.name)
-        if not spec.unique or value in (None, ""):
+        if value in (None, ""):
             continue
         clash = [
             r for r in ctx.store.find(ctx.rtype.name, **{spec.name: value}) if r["id"] != ctx.rid
@@ -302,8 +283,8 @@ def _uniqueness(ctx: RuleContext) -> list[ErrorDetail]:
 
 def _line_references(ctx: RuleContext) -> list[ErrorDetail]:
     errors = []
-    for spec in ctx.rtype.fields.values():
-        if spec.kind != "sublist" or not ctx.record.get(spec.name):
+    for spec in ctx.rtype.sublists:
+        if not ctx.record.get(spec.name):
             continue
         for n, line in enumerate(ctx.record[spec.name]["items"]):
             for line_spec in (spec.lines or {}).values():

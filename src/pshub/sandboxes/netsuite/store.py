@@ -2,18 +2,13 @@
 
 Records live in :class:`~pshub.sandboxes.base.SandboxState`, one collection per record type
 (``customer``, ``job`` ...), keyed by internal id; ``_eid.<type>`` maps external ids to internal
-ids. Rendering follows NetSuite Help "Getting a Record Instance" and "Collection Paging":
-every record and reference carries ``links``; references are ``{"id", "refName"}`` objects;
-sublists are a link unless ``expandSubResources=true`` (then ``{"links", "items"}``). Fields
-whose name starts with ``_`` are the sandbox's bookkeeping and never rendered. Reads by type
-and by indexed field go through :mod:`.index`, so no request scans a whole collection except
-a ``q`` filter on a field that is not indexed.
+ids. Rendering (NetSuite Help "Getting a Record Instance", "Collection Paging") is
+:mod:`.render`. Reads by type and by indexed field go through :mod:`.index`, so no request
+scans a whole collection except a ``q`` filter on a field that is not indexed.
 
-An async job runs in :meth:`RecordStore.batch`: one transaction, holding the state lock, in
-which reads of records without sublists (employees, customers, jobs, lists, time bills) are
-memoised for the job's thread, so 100 time bills naming the same employee and project read
-each once. Every write through the store drops the written record from the memo, and the memo
-ends with the transaction (a rollback cannot leave it stale).
+Every write runs in a store transaction (:meth:`RecordStore.batch`; one per request, or one
+per async job): it holds the state lock, and its writes are buffered and applied in bulk just
+before COMMIT, its reads of records without sublists memoised (see :mod:`.persist`).
 """
 
 from __future__ import annotations
@@ -24,20 +19,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from pshub.sandboxes.base import SandboxState
+from pshub.sandboxes.netsuite import render
 from pshub.sandboxes.netsuite.errors import ErrorDetail, NsError
 from pshub.sandboxes.netsuite.index import RecordIndex
-from pshub.sandboxes.netsuite.query import compile_query
+from pshub.sandboxes.netsuite.persist import Docs, Txn, decode
 from pshub.sandboxes.netsuite.records import (
     REGISTRY,
-    FieldSpec,
     RecordType,
     RuleContext,
     check_fields,
     check_record,
-    to_decimal,
 )
 
 FIRST_ENTITY_ID = 101
@@ -48,6 +41,21 @@ def _index(rtype: str) -> str:
     return f"_eid.{rtype}"
 
 
+def _memoised(collection: str) -> bool:
+    """Reads kept for the transaction: not records with sublists (lines are edited in place)."""
+    kind = REGISTRY.get(collection)
+    return kind is None or not kind.has_sublists
+
+
+class _Local(threading.local):
+    txn: Txn | None = None  # the thread's open transaction
+
+
+def _unread(txn: Txn, key: tuple[str, str]) -> bool:
+    """Whether the transaction knows nothing of the document yet (SQL has its value)."""
+    return key not in txn.memo and key not in txn.docs and key not in txn.gone
+
+
 class RecordStore:
     """Reads and validated writes of NetSuite records, atomic per request."""
 
@@ -55,46 +63,79 @@ class RecordStore:
         self.state = state
         self.clock = clock
         self.index = RecordIndex(state)
-        self._local = threading.local()  # .memo: the running batch's reads, this thread only
+        self.docs = Docs(state, self.index)
+        self._local = _Local()  # .txn: this thread's open transaction
         self._stamp: tuple[int, str] = (-1, "")
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One transaction for many writes (an async job), with reads memoised inside it.
+    def _txn(self) -> Txn | None:
+        return self._local.txn
 
-        The transaction holds the state lock throughout, so no other thread writes while the
-        memo lives; the memo is this thread's and ends with the transaction.
+    @contextmanager
+    def batch(self) -> Iterator[Txn]:
+        """One transaction for many writes (an async job, or one request's write).
+
+        It holds the state lock throughout, so no other thread writes (or reads) while it
+        lives; its buffer and memo are this thread's. Nested blocks join the outer one.
         """
+        txn = self._txn()
+        if txn is not None:
+            yield txn
+            return
         with self.state.transaction():
-            if getattr(self._local, "memo", None) is not None:  # nested: join the outer batch
-                yield
-                return
-            self._local.memo = {}
+            txn = self._local.txn = Txn()
             try:
-                yield
+                yield txn
+                self.docs.flush(txn)
             finally:
-                self._local.memo = None
+                self._local.txn = None
+
+    def flush(self) -> None:
+        """Apply the open transaction's pending writes, before a read that SQL answers."""
+        txn = self._txn()
+        if txn is not None:
+            self.docs.flush(txn)
 
     # -- reads -------------------------------------------------------------------------
     def get(self, rtype: str, rid: str) -> dict[str, Any] | None:
-        memo: dict[tuple[str, str], dict[str, Any] | None] | None = getattr(
-            self._local, "memo", None
-        )
-        kind = REGISTRY.get(rtype)
-        if memo is None or kind is None or kind.has_sublists:  # lines are edited in place
-            return self.state.get(rtype, rid)
+        txn = self._local.txn
+        if txn is None:
+            return self.docs.get(rtype, rid)
         key = (rtype, rid)
-        if key not in memo:
-            memo[key] = self.state.get(rtype, rid)
-        return memo[key]
+        memo = txn.memo
+        if key in memo:
+            return memo[key]
+        text = txn.docs.get(key)
+        found: dict[str, Any] | None
+        if text is not None:
+            found = decode(text)
+        elif key in txn.gone:
+            return None
+        else:
+            found = self.docs.get(rtype, rid)
+        if _memoised(rtype):
+            memo[key] = found
+        return found
 
-    def _forget(self, rtype: str, rid: str) -> None:
-        memo = getattr(self._local, "memo", None)
-        if memo is not None:
-            memo.pop((rtype, rid), None)
+    def prefetch(self, rtype: RecordType, external_ids: list[Any]) -> None:
+        """Read the records these external ids name (and learn which are new) in two queries,
+        into the open transaction's memo (a batch upsert's job); a no-op outside one."""
+        txn = self._txn()
+        if txn is None or not _memoised(rtype.name):
+            return
+        eid_type = _index(rtype.name)
+        named = dict.fromkeys(e for e in external_ids if isinstance(e, str) and e)
+        eids = [e for e in named if _unread(txn, (eid_type, e))]
+        entries = self.docs.get_many(eid_type, eids)
+        rids = [str(entry["id"]) for entry in entries.values()]
+        records = self.docs.get_many(rtype.name, [r for r in rids if _unread(txn, (rtype.name, r))])
+        for eid in eids:
+            txn.memo[(eid_type, eid)] = entries.get(eid)
+        for rid, stored in records.items():
+            txn.memo[(rtype.name, rid)] = stored
 
     def find(self, rtype: str, **equals: Any) -> list[dict[str, Any]]:
         """Records whose fields equal the values; an index lookup when a field is indexed."""
+        self.flush()
         kind = REGISTRY.get(rtype)
         indexed = [k for k in equals if kind is not None and k in kind.indexed()]
         if not indexed:
@@ -112,7 +153,7 @@ class RecordStore:
         return stamp[1]
 
     def by_external_id(self, rtype: str, eid: str) -> dict[str, Any] | None:
-        entry = self.state.get(_index(rtype), eid)
+        entry = self.get(_index(rtype), eid)
         return None if entry is None else self.get(rtype, entry["id"])
 
     def resolve(self, rtype: RecordType, key: str) -> dict[str, Any]:
@@ -163,25 +204,39 @@ class RecordStore:
             )
         if errors:
             raise NsError(400, errors)
-        with self.state.transaction():
-            record = dict(existing or {})
-            for name, value in values.items():
-                if value is None:
-                    record.pop(name, None)
-                else:
-                    record[name] = value
-            for fill in rtype.defaults:
-                fill(record, self)
-            rid = existing["id"] if existing else None
-            problems = [e for g in rtype.guards if existing for e in g(existing, record)]
-            if problems:
-                raise NsError(400, problems)
-            problems = check_record(RuleContext(rtype, record, rid, self))
-            if not eid_owner_known:
-                problems += self._external_id_clash(rtype, record, rid)
-            if problems:
-                raise NsError(400, problems)
-            return self._save(rtype, record, existing)
+        txn = self._txn()
+        if txn is not None:
+            return self._merge(txn, rtype, values, existing, eid_owner_known)
+        with self.batch() as txn:
+            return self._merge(txn, rtype, values, existing, eid_owner_known)
+
+    def _merge(
+        self,
+        txn: Txn,
+        rtype: RecordType,
+        values: dict[str, Any],
+        existing: dict[str, Any] | None,
+        eid_owner_known: bool,
+    ) -> str:
+        """The checked values over the stored record, defaulted, checked, saved."""
+        record = dict(existing or {})
+        for name, value in values.items():
+            if value is None:
+                record.pop(name, None)
+            else:
+                record[name] = value
+        for fill in rtype.defaults:
+            fill(record, self)
+        rid = existing["id"] if existing else None
+        problems = [e for g in rtype.guards if existing for e in g(existing, record)]
+        if problems:
+            raise NsError(400, problems)
+        problems = check_record(RuleContext(rtype, record, rid, self))
+        if not eid_owner_known:
+            problems += self._external_id_clash(rtype, record, rid)
+        if problems:
+            raise NsError(400, problems)
+        return self._save(txn, rtype, record, existing)
 
     def upsert(self, rtype: RecordType, eid: str, body: dict[str, Any]) -> tuple[str, bool]:
         """PUT eid:{externalId}: update the record with that external id, or create it."""
@@ -192,61 +247,75 @@ class RecordStore:
                 "The external ID in the request body does not match the external ID in the URL.",
                 path="externalId",
             )
-        with self.state.transaction():
-            existing = self.by_external_id(rtype.name, eid)
-            rid = self.write(rtype, {**body, "externalId": eid}, existing, eid_owner_known=True)
+        if self._txn() is None:
+            with self.batch():
+                return self.upsert(rtype, eid, body)
+        existing = self.by_external_id(rtype.name, eid)
+        rid = self.write(rtype, {**body, "externalId": eid}, existing, eid_owner_known=True)
         return rid, existing is None
 
     def delete(self, rtype: RecordType, record: dict[str, Any]) -> None:
-        with self.state.transaction():
+        with self.batch() as txn:
             if self._has_dependents(rtype.name, record["id"]):
                 raise NsError.one(
                     400,
                     "USER_ERROR",
                     "This record cannot be deleted because it has dependent records.",
                 )
-            self.state.delete(rtype.name, record["id"])
-            self._forget(rtype.name, record["id"])
-            self.index.drop(rtype.name, record["id"])
+            txn.delete((rtype.name, record["id"]))
+            txn.reindex(rtype.name, record["id"], (True, []))
             if record.get("externalId"):
-                self.state.delete(_index(rtype.name), record["externalId"])
+                txn.delete((_index(rtype.name), record["externalId"]))
 
     def seed(self, rtype: RecordType, records: list[dict[str, Any]]) -> None:
         """Put fixed records (lists such as subsidiaries) in place, unvalidated."""
-        with self.state.transaction():
+        with self.batch() as txn:
             for record in records:
                 if self.get(rtype.name, record["id"]) is None:
-                    self.state.put(rtype.name, record["id"], record)
-                    self._forget(rtype.name, record["id"])
+                    txn.put((rtype.name, record["id"]), record)
+
+    def _next_id(self, txn: Txn, sequence: str) -> str:
+        """The sequence's next internal id (read once per transaction, written at its end)."""
+        if sequence not in txn.counters:
+            txn.counters[sequence] = self.docs.counter(sequence)
+        last = txn.counters[sequence]
+        value = FIRST_ENTITY_ID if last is None else last + 1
+        txn.counters[sequence] = value
+        txn.dirty_counters.add(sequence)
+        return str(value)
 
     def _save(
-        self, rtype: RecordType, record: dict[str, Any], existing: dict[str, Any] | None
+        self, txn: Txn, rtype: RecordType, record: dict[str, Any], existing: dict[str, Any] | None
     ) -> str:
         now = self.now()
         if existing is None:
-            record["id"] = str(self.state.next_id(rtype.sequence, start=FIRST_ENTITY_ID))
+            record["id"] = self._next_id(txn, rtype.sequence)
             record["dateCreated"] = now
             if rtype.extra.get("tran_prefix"):
                 record["tranId"] = f"{rtype.extra['tran_prefix']}{record['id']}"
         record["lastModifiedDate"] = now
+        rid = record["id"]
         old_eid, eid = (existing or {}).get("externalId"), record.get("externalId")
         if old_eid and old_eid != eid:
-            self.state.delete(_index(rtype.name), old_eid)
+            txn.delete((_index(rtype.name), old_eid))
         if eid and eid != old_eid:  # an unchanged external id already maps to this record
-            self.state.put(_index(rtype.name), eid, {"id": record["id"]})
-        self.state.put(rtype.name, record["id"], record)
-        self._forget(rtype.name, record["id"])
-        self.index.put(rtype.name, record["id"], record, rtype.indexed(), before=existing or {})
+            txn.put((_index(rtype.name), eid), {"id": rid})
+        txn.put((rtype.name, rid), record)
+        change = self.index.change(rtype.name, rid, record, rtype.indexed(), existing or {})
+        if change is not None:
+            txn.reindex(rtype.name, rid, change)
         for effect in rtype.after_save:
             effect(record, existing, self)
-        return str(record["id"])
+        return str(rid)
 
     def replace(self, rtype: str, record: dict[str, Any]) -> None:
         """Store a record computed by the sandbox itself (balances, statuses), unvalidated."""
         record["lastModifiedDate"] = self.now()
-        self.state.put(rtype, record["id"], record)
-        self._forget(rtype, record["id"])
-        self.index.put(rtype, record["id"], record, REGISTRY[rtype].indexed())
+        with self.batch() as txn:
+            txn.put((rtype, record["id"]), record)
+            change = self.index.change(rtype, record["id"], record, REGISTRY[rtype].indexed())
+            if change is not None:
+                txn.reindex(rtype, record["id"], change)
 
     def _external_id_clash(
         self, rtype: RecordType, record: dict[str, Any], rid: str | None
@@ -271,83 +340,15 @@ class RecordStore:
                     return True
         return False
 
-    # -- rendering ---------------------------------------------------------------------
+    # -- rendering (see .render) -------------------------------------------------------
     def render(
         self, rtype: RecordType, record: dict[str, Any], base: str, *, expand: bool = False
     ) -> dict[str, Any]:
         """A record as GET returns it: links, scalar fields, references with refName."""
-        href = _self(base, rtype.name, record["id"])
-        out: dict[str, Any] = {"links": [href]}
-        for name, value in record.items():
-            spec = rtype.fields.get(name)
-            if name.startswith("_"):
-                continue
-            if spec is not None and spec.kind == "sublist":
-                link = {"rel": "self", "href": f"{href['href']}/{name}"}
-                lines = value.get("items", []) if expand else None
-                out[name] = {"links": [link]}
-                if lines is not None:
-                    out[name]["items"] = [self._line(spec, line, base) for line in lines]
-                continue
-            out[name] = self._value(spec, value, base)
-        return out
-
-    def _line(self, spec: FieldSpec, line: dict[str, Any], base: str) -> dict[str, Any]:
-        return {k: self._value((spec.lines or {}).get(k), v, base) for k, v in line.items()}
-
-    def _value(self, spec: FieldSpec | None, value: Any, base: str) -> Any:
-        if spec is not None and spec.ref and isinstance(value, dict):
-            return self._reference(spec.ref, value, base)
-        if spec is not None and spec.kind == "decimal":
-            return to_decimal(value)
-        return value
-
-    def _reference(self, target: str, value: dict[str, str], base: str) -> dict[str, Any]:
-        ref: dict[str, Any] = {"links": [_self(base, target, value["id"])], "id": value["id"]}
-        record = self.get(target, value["id"])
-        if record is not None:
-            ref["refName"] = record.get(REGISTRY[target].ref_name, value["id"])
-        return ref
+        return render.record(self, rtype, record, base, expand=expand)
 
     def page(
         self, rtype: RecordType, base: str, *, limit: int, offset: int, q: str | None
     ) -> dict[str, Any]:
         """One page of a collection: ``links, count, hasMore, items, offset, totalResults``."""
-        if q:
-            matches = compile_query(q, {"id", "externalId", "lastModifiedDate", *rtype.fields})
-            records = [r for r in self.state.all(rtype.name) if matches(r)]
-            total, window = len(records), records[offset : offset + limit]
-        else:
-            total = self.state.count(rtype.name)
-            window = self.index.page(rtype.name, limit, offset)
-        items = [{"links": [_self(base, rtype.name, r["id"])], "id": r["id"]} for r in window]
-        has_more = offset + limit < total
-        return {
-            "links": _page_links(base, rtype.name, limit, offset, total, q),
-            "count": len(items),
-            "hasMore": has_more,
-            "items": items,
-            "offset": offset,
-            "totalResults": total,
-        }
-
-
-def _self(base: str, rtype: str, rid: str) -> dict[str, str]:
-    return {"rel": "self", "href": f"{base}/{rtype}/{rid}"}
-
-
-def _page_links(
-    base: str, rtype: str, limit: int, offset: int, total: int, q: str | None
-) -> list[dict[str, str]]:
-    def href(at: int) -> str:
-        params = {"limit": limit, "offset": at, **({"q": q} if q else {})}
-        return f"{base}/{rtype}?{urlencode(params)}"
-
-    last = max(0, (total - 1) // limit * limit)
-    links = [{"rel": "first", "href": href(0)}]
-    if offset > 0:
-        links.append({"rel": "prev", "href": href(max(0, offset - limit))})
-    if offset + limit < total:
-        links.append({"rel": "next", "href": href(offset + limit)})
-    links += [{"rel": "last", "href": href(last)}, {"rel": "self", "href": href(offset)}]
-    return links
+        return render.page(self, rtype, base, limit=limit, offset=offset, q=q)
