@@ -15,6 +15,7 @@ hub knows (canonical project, contract, cross-references), as after deal-to-proj
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,19 +46,29 @@ AS_OF = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 
 
 class SinkErp:
-    """A zero-latency ERP: accepts every line (the overhead benchmark's target)."""
+    """A zero-latency ERP: accepts every line (the overhead benchmark's target).
+
+    Each process's sink appends the external ids it received to its own file in
+    ``log_dir`` (posting processes have sinks of their own), so lines and duplicates are
+    counted across processes by :func:`sink_counts`.
+    """
 
     system = "sink"
 
-    def __init__(self) -> None:
-        self.lines = 0
-        self.keys: set[str] = set()
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
         self._lock = threading.Lock()
+        self._log: Any = None
 
     def post_billing_lines(self, lines: list[ErpBillingLine]) -> list[ErpPostResult]:
+        text = "".join(line.external_id + "\n" for line in lines)
         with self._lock:
-            self.lines += len(lines)
-            self.keys.update(line.external_id for line in lines)
+            if self._log is None:
+                self._log = open(  # noqa: SIM115 - kept open for the process's life
+                    self._log_dir / f"sink-{os.getpid()}.keys", "a", encoding="utf-8"
+                )
+            self._log.write(text)
+            self._log.flush()
         return [ErpPostResult(key=line.key, ok=True, erp_id=line.key) for line in lines]
 
     def upsert_customer(self, account: Account, entity: Any, parent: str | None) -> str:
@@ -64,6 +76,23 @@ class SinkErp:
 
     def upsert_job(self, project: Project, customer: str, entity: Any) -> str:
         return f"j-{project.id}"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+
+def sink_counts(log_dir: Path) -> tuple[int, int]:
+    """(lines received, distinct external ids) over every process's sink."""
+    lines = 0
+    keys: set[str] = set()
+    for path in log_dir.glob("sink-*.keys"):
+        for key in path.read_text(encoding="utf-8").splitlines():
+            lines += 1
+            keys.add(key)
+    return lines, len(keys)
 
 
 class _NoCrm:
@@ -188,10 +217,21 @@ def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any]
 
 
 @contextmanager
-def hub(data_dir: Path, erp: Any) -> Iterator[bootstrap.Container]:
-    settings = Settings(data_dir=data_dir, log_level="ERROR", outage_patience_seconds=600)
+def hub(
+    data_dir: Path, erp: Any, processes: int = 0, factory: Any = None
+) -> Iterator[bootstrap.Container]:
+    """The hub on ``data_dir`` with ``erp`` as its ERP; with ``processes`` posting processes,
+    each building its own ERP port with ``factory`` (decision 0012)."""
+    settings = Settings(
+        data_dir=data_dir,
+        log_level="ERROR",
+        outage_patience_seconds=600,
+        posting_processes=processes,
+    )
     c = bootstrap.build(settings, crm=_NoCrm(), psa=_NoPsa(), erp=erp)
     c.extras["erp_billing"] = erp
+    if factory is not None:
+        c.extras["erp_billing_factory"] = factory
     bootstrap.launch(c)
     try:
         yield c
@@ -199,17 +239,24 @@ def hub(data_dir: Path, erp: Any) -> Iterator[bootstrap.Container]:
         bootstrap.shutdown(c)
 
 
-def overhead(entries: int, data_dir: Path, projects: int = 50) -> dict[str, Any]:
-    sink = SinkErp()
-    with hub(data_dir, sink) as c:
+def overhead(
+    entries: int, data_dir: Path, projects: int = 50, processes: int = 0
+) -> dict[str, Any]:
+    sinks = data_dir / "sink"
+    sinks.mkdir(parents=True, exist_ok=True)
+    sink = SinkErp(sinks)
+    with hub(data_dir, sink, processes, partial(SinkErp, sinks)) as c:
         seeded = seed(c, entries, projects)
         result, seconds = drain(c)
+    sink.close()
+    lines, distinct = sink_counts(sinks)
     return {
         "benchmark": "time_to_bill_overhead",
         "entries": entries,
+        "posting_processes": processes,
         "posted": result.get("posted"),
-        "erp_lines": sink.lines,
-        "duplicates": sink.lines - len(sink.keys),
+        "erp_lines": lines,
+        "duplicates": lines - distinct,
         "ingest_seconds": round(seeded.ingest_seconds, 2),
         "drain_seconds": round(seconds, 2),
         "entries_per_second": round(entries / seconds),
@@ -225,14 +272,16 @@ def drain_netsuite(
     data_dir: Path,
     projects: int = 50,
     batch: int = 100,
+    processes: int = 0,
 ) -> dict[str, Any]:
     """Drain into the NetSuite sandbox served by its own process (the vendor's CPU is not the
     hub's). The floor counts the requests the vendor's async batch API needed (submit, then
     read the job's results): ``requests x latency / concurrency``."""
     with sandbox_process(data_dir / "netsuite", concurrency) as (url, _pid):
         erp = bootstrap.netsuite_connector(Settings(), url, concurrency)
+        factory = partial(bootstrap.netsuite_connector, Settings(), url, concurrency)
         try:
-            with hub(data_dir, erp) as c:
+            with hub(data_dir, erp, processes, factory) as c:
                 seeded = seed(c, entries, projects)
                 _set_latency(url, latency_ms)
                 before = _stats(url)
@@ -254,6 +303,7 @@ def drain_netsuite(
     return {
         "benchmark": "time_to_bill_drain",
         "entries": entries,
+        "posting_processes": processes,
         "posted": result.get("posted"),
         "rejected": result.get("rejected"),
         "duplicates": max(0, bills - entries) if bills else 0,

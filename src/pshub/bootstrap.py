@@ -7,8 +7,10 @@ with fake ports, then :func:`launch`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,8 @@ from pshub.flows.ports import CrmPort, ErpBillingPort, ErpPort, PsaPort
 from pshub.policy import Policy, load_policy
 from pshub.settings import Settings
 from pshub.store.db import Database
+
+log = logging.getLogger("pshub.bootstrap")
 
 if TYPE_CHECKING:
     from pshub.connectors.netsuite import NetSuiteConnector
@@ -112,6 +116,9 @@ class Container:
         return policy
 
     def close(self) -> None:
+        pool = self.extras.pop("posting_pool", None)
+        if pool is not None:
+            pool.close()
         for client in (self.crm, self.psa, self.erp):
             closer = getattr(client, "close", None)
             if closer is not None:
@@ -182,10 +189,15 @@ def build(
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
+    factory = None
     if crm is None or psa is None or erp is None:
         real = build_connectors(settings)
+        if erp is None:  # posting processes build the same NetSuite client (decision 0012)
+            factory = partial(netsuite_connector, settings)
         crm, psa, erp = crm or real[0], psa or real[1], erp or real[2]
     built = Container(settings=settings, db=db, crm=crm, psa=psa, erp=erp)
+    if factory is not None:
+        built.extras["erp_billing_factory"] = factory
     set_container(built)
     return built
 
@@ -217,6 +229,27 @@ def launch(built: Container) -> None:
     DBOS.launch()
     for name, options in QUEUES.items():
         DBOS.register_queue(name, on_conflict="always_update", **options)
+    start_posting_processes(built)
+
+
+def start_posting_processes(built: Container) -> None:
+    """``posting_processes`` workers for billing runs, if set and the ERP billing port can be
+    built in another process (``extras["erp_billing_factory"]``, set by :func:`build` for
+    the real NetSuite client); otherwise billing stays in this process. Decision 0012."""
+    wanted = built.settings.posting_processes
+    if not wanted or "posting_pool" in built.extras:
+        return
+    factory = built.extras.get("erp_billing_factory")
+    if factory is None:
+        log.warning(
+            "posting_processes=%s, but the ERP billing port cannot be built in another "
+            "process: billing runs in the hub's own process",
+            wanted,
+        )
+        return
+    from pshub.flows.posting_pool import PostingPool
+
+    built.extras["posting_pool"] = PostingPool(built.settings, factory, wanted)
 
 
 def sqlite_system_engine(url: str) -> Engine:

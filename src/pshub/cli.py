@@ -330,12 +330,16 @@ def _offline_container(data_dir: Path) -> Any:
     return SimpleNamespace(settings=settings, db=Database(settings.resolved_database_url()))
 
 
+PROCESSES_HELP = "posting processes (PSHUB_POSTING_PROCESSES; 0: bill in the hub's process)"
+
+
 @bench_app.command("drain")
 def bench_drain(
     entries: int = 100_000,
     concurrency: int = 5,
     latency_ms: float = 50,
     projects: int = 50,
+    processes: Annotated[int, typer.Option(help=PROCESSES_HELP)] = 2,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Drain approved entries into the NetSuite sandbox at its concurrency and latency."""
@@ -344,7 +348,9 @@ def bench_drain(
     from pshub.bench_billing import drain_netsuite
 
     with tempfile.TemporaryDirectory(prefix="pshub-drain-") as tmp:
-        result = drain_netsuite(entries, concurrency, latency_ms, Path(tmp), projects)
+        result = drain_netsuite(
+            entries, concurrency, latency_ms, Path(tmp), projects, processes=processes
+        )
     _bench_print(result, as_json)
 
 
@@ -352,6 +358,7 @@ def bench_drain(
 def bench_overhead(
     entries: int = 100_000,
     projects: int = 50,
+    processes: Annotated[int, typer.Option(help=PROCESSES_HELP)] = 2,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The time-to-bill path into a zero-latency sink: the hub's own cost per entry."""
@@ -360,7 +367,7 @@ def bench_overhead(
     from pshub.bench_billing import overhead
 
     with tempfile.TemporaryDirectory(prefix="pshub-overhead-") as tmp:
-        result = overhead(entries, Path(tmp), projects)
+        result = overhead(entries, Path(tmp), projects, processes)
     _bench_print(result, as_json)
 
 

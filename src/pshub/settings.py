@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # While a billing run too big for one posting workflow drains, the queues nobody waits on
     # during it poll this often instead of every 0.1 s (0 keeps them at 0.1 s): decision 0011.
     quiet_polling_seconds: float = Field(1.0, ge=0)
+    # Processes that plan, post and record a billing run's projects, each on its own core
+    # (0: in the hub's own process). Decision 0012.
+    posting_processes: int = Field(0, ge=0, le=64)
     # pshub serve: poll the PSA and start billing runs this often (0 disables).
     billing_interval_seconds: float = Field(30, ge=0)
 

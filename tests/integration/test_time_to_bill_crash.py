@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,11 +52,35 @@ def time_bills(boxes: Any) -> list[dict[str, Any]]:
         return list(admin.get("/_sandbox/records/timeBill").json())
 
 
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("processes", [0, 2], ids=["in-process", "posting-processes"])
 def test_sigkill_during_a_drain_then_restart_posts_every_entry_exactly_once(
-    world, tmp_path
+    world, tmp_path, processes
 ) -> None:
     boxes, env, port = world
-    env = {**env, "PSHUB_BILLING_INTERVAL_SECONDS": "1"}
+    env = {
+        **env,
+        "PSHUB_BILLING_INTERVAL_SECONDS": "1",
+        "PSHUB_POSTING_PROCESSES": str(processes),
+    }
     log = tmp_path / "hub.log"
     hub = start_hub(env, port, log)
     try:
@@ -84,8 +109,15 @@ def test_sigkill_during_a_drain_then_restart_posts_every_entry_exactly_once(
             time.sleep(0.1)
         posted_before_kill = len(time_bills(boxes))
         assert 0 < posted_before_kill < ENTRIES, "the kill should land mid-drain"
+        workers = children(hub.pid)
+        if processes and Path("/proc").is_dir():
+            assert len(workers) >= processes, "the drain should run in posting processes"
         hub.send_signal(signal.SIGKILL)
         hub.wait(timeout=10)
+        deadline = time.monotonic() + 5  # posting processes do not outlive the hub
+        while time.monotonic() < deadline and any(alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not [w for w in workers if alive(w)], "a posting process outlived the hub"
         with boxes.admin("netsuite") as admin:
             admin.put("/_sandbox/faults", json={**faults, "latency_ms": 0}).raise_for_status()
         hub = start_hub(env, port, log)

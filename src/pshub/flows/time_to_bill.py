@@ -227,10 +227,15 @@ def balanced_groups(counts: dict[str, int], workers: int, least: int, most: int)
 @DBOS.step(name="time_to_bill.bill")
 def bill(project_id: str, as_of: datetime, run_id: str) -> dict[str, int]:
     c = container()
-    with billing_plan.quiet_gc():
-        result = billing_post.bill_project(
-            c, c.erp_billing, project_id, as_of, run_id, step_retry()
-        )
+    pool = c.extras.get("posting_pool")
+    result: dict[str, int]
+    if pool is not None:  # in a posting process, on another core (decision 0012)
+        result = pool.bill(project_id, as_of, run_id)
+    else:
+        with billing_plan.quiet_gc():
+            result = billing_post.bill_project(
+                c, c.erp_billing, project_id, as_of, run_id, step_retry()
+            )
     result["batches"] = result.pop("requests")
     return result
 

@@ -4,6 +4,11 @@ NetSuite governs concurrency per account: every integration and flow in the acco
 one limit. All connectors for the same account in this process draw from one budget, so the
 process never sends more requests at once than the budget allows. When connectors ask for
 different sizes, the smallest wins (never exceed anybody's stated limit).
+
+When the hub bills in posting processes (decision 0012), the budgets become process-shared:
+:func:`share_budgets` backs each of this process's budgets by a semaphore of its size, and
+each posting process :func:`adopt_shared` them before building its connector, so the hub and
+its posting processes together never exceed the account's limit.
 """
 
 from __future__ import annotations
@@ -11,6 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class ProcessSemaphore(Protocol):
+    """A semaphore shared between processes (``multiprocessing``'s)."""
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> None: ...
 
 
 class BudgetExhausted(Exception):
@@ -27,6 +41,7 @@ class ConcurrencyBudget:
         self._in_flight = 0
         self.peak = 0
         self._cond = threading.Condition()
+        self._shared: ProcessSemaphore | None = None
 
     @property
     def limit(self) -> int:
@@ -40,9 +55,35 @@ class ConcurrencyBudget:
         with self._cond:
             self._limit = min(self._limit, limit)
 
+    @property
+    def shared(self) -> ProcessSemaphore | None:
+        return self._shared
+
+    def share(self, semaphore: ProcessSemaphore) -> None:
+        """From now on take slots from ``semaphore``, shared with other processes and sized
+        to this budget's limit; the slots held now are taken from it too."""
+        with self._cond:
+            for _ in range(self._in_flight):
+                semaphore.acquire()
+            self._shared = semaphore
+
     @contextmanager
     def slot(self, wait: float) -> Iterator[None]:
         """Hold one of the account's request slots for the duration of the block."""
+        shared = self._shared
+        if shared is not None:
+            if not shared.acquire(timeout=wait):
+                raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
+            with self._cond:
+                self._in_flight += 1
+                self.peak = max(self.peak, self._in_flight)
+            try:
+                yield
+            finally:
+                with self._cond:
+                    self._in_flight -= 1
+                shared.release()
+            return
         with self._cond:
             if not self._cond.wait_for(lambda: self._in_flight < self._limit, timeout=wait):
                 raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
@@ -54,6 +95,9 @@ class ConcurrencyBudget:
             with self._cond:
                 self._in_flight -= 1
                 self._cond.notify()
+                shared = self._shared  # shared meanwhile: this slot was counted into it
+            if shared is not None:
+                shared.release()
 
 
 _BUDGETS: dict[str, ConcurrencyBudget] = {}
@@ -70,3 +114,25 @@ def budget_for(account_id: str, limit: int) -> ConcurrencyBudget:
         else:
             budget.shrink_to(limit)
         return budget
+
+
+def share_budgets(make_semaphore: Any) -> dict[str, tuple[Any, int]]:
+    """Back every budget of this process by a process-shared semaphore of its size
+    (``make_semaphore(limit)``, e.g. a spawn context's ``BoundedSemaphore``); returns them by
+    account, for :func:`adopt_shared` in the other processes."""
+    shared: dict[str, tuple[Any, int]] = {}
+    with _LOCK:
+        for account, budget in _BUDGETS.items():
+            semaphore = budget.shared or make_semaphore(budget.limit)
+            budget.share(semaphore)
+            shared[account] = (semaphore, budget.limit)
+    return shared
+
+
+def adopt_shared(shared: dict[str, tuple[Any, int]]) -> None:
+    """In a posting process: the accounts' budgets are the hub's shared ones."""
+    with _LOCK:
+        for account, (semaphore, limit) in shared.items():
+            budget = ConcurrencyBudget(limit)
+            budget.share(semaphore)
+            _BUDGETS[account] = budget
