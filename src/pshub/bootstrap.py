@@ -247,7 +247,7 @@ def start_posting_processes(built: Container) -> None:
             wanted,
         )
         return
-    from pshub.flows.posting_pool import PostingPool
+    from pshub.posting_pool import PostingPool
 
     built.extras["posting_pool"] = PostingPool(built.settings, factory, wanted)
 

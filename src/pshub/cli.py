@@ -330,7 +330,9 @@ def _offline_container(data_dir: Path) -> Any:
     return SimpleNamespace(settings=settings, db=Database(settings.resolved_database_url()))
 
 
-PROCESSES_HELP = "posting processes (PSHUB_POSTING_PROCESSES; 0: bill in the hub's process)"
+PROCESSES_HELP = (
+    "posting processes (PSHUB_POSTING_PROCESSES, decision 0012; 0: bill in the hub's process)"
+)
 
 
 @bench_app.command("drain")
@@ -339,7 +341,7 @@ def bench_drain(
     concurrency: int = 5,
     latency_ms: float = 50,
     projects: int = 50,
-    processes: Annotated[int, typer.Option(help=PROCESSES_HELP)] = 2,
+    processes: Annotated[int, typer.Option(help=PROCESSES_HELP)] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Drain approved entries into the NetSuite sandbox at its concurrency and latency."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pshub.flows import psa_feed
-from pshub.flows.posting_pool import PostingPool
+from pshub.posting_pool import PostingPool
 from pshub.stack import Stack, start_stack
 from pshub.store import billing as repo
 from tests.integration.conftest import hub_settings_for
