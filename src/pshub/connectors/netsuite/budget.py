@@ -70,34 +70,32 @@ class ConcurrencyBudget:
     @contextmanager
     def slot(self, wait: float) -> Iterator[None]:
         """Hold one of the account's request slots for the duration of the block."""
-        shared = self._shared
-        if shared is not None:
+        with self._cond:
+            shared = self._shared
+            if shared is None:  # this process's own count
+                if not self._cond.wait_for(lambda: self._in_flight < self._limit, wait):
+                    raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
+                self._count(1)
+        if shared is not None:  # the semaphore shared with posting processes
             if not shared.acquire(timeout=wait):
                 raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
             with self._cond:
-                self._in_flight += 1
-                self.peak = max(self.peak, self._in_flight)
-            try:
-                yield
-            finally:
-                with self._cond:
-                    self._in_flight -= 1
-                shared.release()
-            return
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._in_flight < self._limit, timeout=wait):
-                raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
-            self._in_flight += 1
-            self.peak = max(self.peak, self._in_flight)
+                self._count(1)
         try:
             yield
         finally:
             with self._cond:
-                self._in_flight -= 1
+                self._count(-1)
                 self._cond.notify()
-                shared = self._shared  # shared meanwhile: this slot was counted into it
+                # Shared now, whether it was when the slot was taken or became so since
+                # (share() then counted this slot into the semaphore).
+                shared = self._shared
             if shared is not None:
                 shared.release()
+
+    def _count(self, step: int) -> None:
+        self._in_flight += step
+        self.peak = max(self.peak, self._in_flight)
 
 
 _BUDGETS: dict[str, ConcurrencyBudget] = {}
