@@ -122,3 +122,23 @@ def test_a_posting_process_that_dies_is_replaced_and_its_project_billed_once(
     assert len(bills) == PER_PROJECT
     assert max(Counter(str(b["externalId"]) for b in bills).values()) == 1
     assert before[0] not in pool.pids()
+
+
+def test_a_netsuite_outage_during_a_drain_in_posting_processes_is_waited_out(
+    two_projects,
+) -> None:
+    stack, workspaces = two_projects
+    approve_time(stack, workspaces, seed=9)
+    with stack.sandboxes.admin("netsuite") as admin:  # longer than a step's retries (2 s)
+        admin.post("/_sandbox/outage", json={"seconds": 4}).raise_for_status()
+    # The workers' transient errors cross back to the hub's step, which waits durably and
+    # bills the projects again once NetSuite answers.
+    result = bill(stack, "through-outage")
+    entries = PER_PROJECT * len(workspaces)
+    assert (result["posted"], result["rejected"], result["dead_letters"]) == (entries, 0, 0)
+    bills = time_bills(stack)
+    assert len(bills) == entries
+    assert max(Counter(str(b["externalId"]) for b in bills).values()) == 1
+    assert rejections(stack) == 0
+    with stack.sandboxes.admin("netsuite") as admin:  # the workers did meet the outage
+        assert admin.get("/_sandbox/stats").json()["faults_served"].get("outage", 0) > 0
