@@ -180,13 +180,12 @@ class NetSuiteConnector(LedgerMixin, SalesOrderMixin):
         # The request is built and signed before a slot is taken: a slot is the account's
         # scarcest resource, held only while the vendor works on the request. A signature
         # that waited long for its slot is made again (NetSuite refuses stale timestamps).
-        request = self._http.build_request(method, url, content=body, headers=sent)
-        request.headers["Authorization"] = self._signer.authorization(method, str(url))
-        signed = time.monotonic()
         try:
+            request = self._http.build_request(method, url, content=body, headers=sent)
+            signed = self._sign(request)
             with self.budget.slot(self._budget_wait):
                 if time.monotonic() - signed > RESIGN_AFTER_SECONDS:
-                    request.headers["Authorization"] = self._signer.authorization(method, str(url))
+                    self._sign(request)
                 response = self._http.send(request)
         except BudgetExhausted as exc:
             raise ConcurrencyLimitError(
@@ -197,6 +196,13 @@ class NetSuiteConnector(LedgerMixin, SalesOrderMixin):
         if response.is_success or (passthrough is not None and passthrough(response)):
             return response
         raise from_response(response, operation=operation, record=record)
+
+    def _sign(self, request: httpx.Request) -> float:
+        """Sign ``request`` (TBA ``Authorization`` header); returns when it was signed."""
+        request.headers["Authorization"] = self._signer.authorization(
+            request.method, str(request.url)
+        )
+        return time.monotonic()
 
     def _absolute(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
