@@ -15,6 +15,7 @@ import pytest
 from pshub.connectors.salesforce import SalesforceConnector
 from tests.integration.test_crash_recovery import flow, start_hub
 from tests.integration.test_deal_to_project_http import ACCOUNT, deal
+from tests.integration.test_time_to_bill_http import approve_generated_time
 
 pytestmark = pytest.mark.slow
 ENTRIES = 1500
@@ -88,22 +89,7 @@ def test_sigkill_during_a_drain_then_restart_posts_every_entry_exactly_once(
         with boxes.admin("netsuite") as admin:  # slow ERP: the drain takes a while
             faults = admin.get("/_sandbox/faults").json()
             admin.put("/_sandbox/faults", json={**faults, "latency_ms": 150}).raise_for_status()
-        with boxes.admin("kantata") as admin:
-            admin.post(
-                "/_sandbox/bulk/time_entries",
-                json={
-                    "generate": {
-                        "count": ENTRIES,
-                        "workspace_ids": [workspace],
-                        "user_ids": ["2002", "2003"],
-                        "start_date": "2026-10-01",
-                        "days": 28,
-                        "seed": 3,
-                    },
-                    "approve": True,
-                },
-                timeout=60,
-            ).raise_for_status()
+        approve_generated_time(boxes, [workspace], ENTRIES, seed=3)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and len(time_bills(boxes)) < ENTRIES // 5:
             time.sleep(0.1)

@@ -64,6 +64,27 @@ def bill(stack: Stack, run_id: str) -> dict[str, Any]:
     return result_of(workflow)
 
 
+def approve_generated_time(sandboxes: Any, workspaces: list[str], count: int, seed: int) -> None:
+    """``count`` time entries generated in the Kantata sandbox over ``workspaces`` (two users,
+    October 2026) and approved, in one bulk request."""
+    with sandboxes.admin("kantata") as admin:
+        admin.post(
+            "/_sandbox/bulk/time_entries",
+            json={
+                "generate": {
+                    "count": count,
+                    "workspace_ids": workspaces,
+                    "user_ids": ["2002", "2003"],
+                    "start_date": "2026-10-01",
+                    "days": 28,
+                    "seed": seed,
+                },
+                "approve": True,
+            },
+            timeout=60,
+        ).raise_for_status()
+
+
 def time_bills(stack: Stack) -> list[dict[str, Any]]:
     return records(stack, "netsuite", "timeBill")
 

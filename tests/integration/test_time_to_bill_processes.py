@@ -23,7 +23,11 @@ from pshub.stack import Stack, start_stack
 from pshub.store import billing as repo
 from tests.integration.conftest import hub_settings_for
 from tests.integration.test_deal_to_project_http import close_won, wait_for_flow
-from tests.integration.test_time_to_bill_http import bill, time_bills
+from tests.integration.test_time_to_bill_http import (
+    approve_generated_time,
+    bill,
+    time_bills,
+)
 
 PER_PROJECT = 1100  # over one posting group each (1,000 entries): two groups at once
 LIMIT = 2
@@ -57,22 +61,7 @@ def two_projects(db_url: str, tmp_path: Path) -> Iterator[tuple[Stack, list[str]
 
 
 def approve_time(stack: Stack, workspaces: list[str], seed: int) -> None:
-    with stack.sandboxes.admin("kantata") as admin:
-        admin.post(
-            "/_sandbox/bulk/time_entries",
-            json={
-                "generate": {
-                    "count": PER_PROJECT * len(workspaces),
-                    "workspace_ids": workspaces,
-                    "user_ids": ["2002", "2003"],
-                    "start_date": "2026-10-01",
-                    "days": 28,
-                    "seed": seed,
-                },
-                "approve": True,
-            },
-            timeout=60,
-        ).raise_for_status()
+    approve_generated_time(stack.sandboxes, workspaces, PER_PROJECT * len(workspaces), seed)
 
 
 def rejections(stack: Stack) -> int:
