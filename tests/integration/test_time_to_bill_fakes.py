@@ -320,3 +320,21 @@ def test_a_crash_after_the_erp_answered_resends_the_same_lines_and_books_them_on
         assert repo.count_items(s) == {"done": 150}
         assert [e.action.value for e in repo.ledger_for(s, "time:c7")] == ["post"]
     assert run(c, "again")["lines"] == 0
+
+
+def test_an_entry_moved_to_another_project_is_one_item_billed_in_its_new_project(
+    billing_hub,
+) -> None:
+    """Work items are stored by project (decision 0013): a new version that names another
+    project moves the entry's one row, and only the new project bills it."""
+    c, billing, project = billing_hub
+    assert ingest(c, [entry("m1", "2", project="ws-elsewhere")]) == 1
+    assert ingest(c, [entry("m1", "3", project=project, version=2)]) == 1
+    with c.db.session() as s:
+        assert [i.version for i in repo.work_items_for(s, project)] == [2]
+        assert repo.work_items_for(s, "ws-elsewhere") == []
+        assert repo.count_items(s) == {"pending": 1}
+    result = run(c, "moved")
+    assert (result["lines"], result["posted"]) == (1, 1)
+    assert live(billing) == {"m1": Decimal("3")}
+    assert ingest(c, [entry("m1", "2", project="ws-elsewhere")]) == 0  # older: a no-op

@@ -436,7 +436,9 @@ def requests(plan: ProjectPlan, size: int, run: str) -> dict[str, list[dict[str,
 
 
 def _unknown_project(session: Any, project_id: str, items: list[WorkItem]) -> None:
-    repo.set_item_status(session, {"error": [(i.kind.value, i.source_id) for i in items]})
+    repo.set_item_status(
+        session, project_id, {"error": [(i.kind.value, i.source_id) for i in items]}
+    )
     repos.raise_exception(
         session,
         flow=FLOW,

@@ -141,7 +141,7 @@ def _record(
             posted += len(rows)
         repo.record_lines(s, line_rows)
         repo.apply_ledger(s, entries, new_states, seqs)
-        repo.set_item_status(s, status)
+        repo.set_item_status(s, plan.project_id, status)
         for batch_id, bad_rows in refused.items():
             _rejected_exception(s, batch_id, bad_rows)
         if first:

@@ -34,7 +34,7 @@ FLOW = billing_plan.FLOW
 POST_FLOW = "time_to_bill_post"
 POST_QUEUE = "erp_postings"
 log = logging.getLogger("pshub.time_to_bill")
-GROUP_POLL_SECONDS = 0.25
+GROUP_POLL_SECONDS = 0.05
 COUNTS = ("lines", "held", "errors", "batches", "posted", "rejected", "dead_letters")
 
 
@@ -82,8 +82,9 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
         # a small run (one group) waits for no queue poll.
         handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
         results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
-        # Checked every 0.25 s, not every 50 ms: several groups means a run of seconds, and
-        # each check is a system-database transaction taken from the groups still posting.
+        # Checked every 50 ms: a check is one small read of the system database, which does
+        # not hold up the groups' writes (WAL), while checking every 0.25 s left the run
+        # waiting ~0.1 s after its last group on average (2 % of a 100,000-entry drain).
         results += [h.get_result(polling_interval_sec=GROUP_POLL_SECONDS) for h in handles]
     finally:
         if quiet:

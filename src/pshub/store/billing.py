@@ -201,10 +201,13 @@ def work_items_for(
     return [WorkItem.model_validate_json(body) for body in rows]
 
 
-def set_item_status(session: Session, kind_ids: dict[str, list[tuple[str, str]]]) -> None:
-    """``{status: [(kind, source_id), ...]}``, one executemany by primary key."""
+def set_item_status(
+    session: Session, project_id: str, kind_ids: dict[str, list[tuple[str, str]]]
+) -> None:
+    """``{status: [(kind, source_id), ...]}`` of one PSA project's items, one executemany
+    by primary key (project first: the project's rows are neighbours, decision 0013)."""
     rows = [
-        {"b_kind": kind, "b_source_id": source_id, "b_status": status}
+        {"b_project": project_id, "b_kind": kind, "b_source_id": source_id, "b_status": status}
         for status, keys in kind_ids.items()
         for kind, source_id in keys
     ]
@@ -215,7 +218,11 @@ def _item_status(_session: Session) -> Any:
     t = _table(WorkItemRow)
     return (
         update(t)
-        .where(t.c.kind == bindparam("b_kind"), t.c.source_id == bindparam("b_source_id"))
+        .where(
+            t.c.project_id == bindparam("b_project"),
+            t.c.kind == bindparam("b_kind"),
+            t.c.source_id == bindparam("b_source_id"),
+        )
         .values(status=bindparam("b_status"))
     )
 

@@ -6,7 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from pshub.store.types import ExactDecimal, UtcDateTime
@@ -164,21 +174,30 @@ class FlowRun(Base):
 
 
 class WorkItemRow(Base):
-    """The latest known version of each time entry / expense from the PSA."""
+    """The latest known version of each time entry / expense from the PSA.
+
+    Stored by project (decision 0013): billing reads and marks a project's items together,
+    and the PSA's entry ids interleave projects. The entry's identity is (kind, source_id).
+    """
 
     __tablename__ = "work_items"
 
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
-    project_id: Mapped[str] = mapped_column(String(80))  # PSA project id
+    project_id: Mapped[str] = mapped_column(String(80), primary_key=True)  # PSA project id
     approved: Mapped[bool]
     approved_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16))  # pending | held | planned | done | error
     body: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_work_items_status_project", "status", "project_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("project_id", "kind", "source_id", name="work_items_pkey"),
+        UniqueConstraint("kind", "source_id", name="uq_work_items_source"),
+        Index("ix_work_items_status_project", "status", "project_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class BillingBatch(Base):
