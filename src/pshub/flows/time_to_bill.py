@@ -1,18 +1,20 @@
 """Flow ``time_to_bill``: approved time and expenses become ERP billable transactions.
 
     run (queue "time_to_bill", one at a time)
-      project_groups: projects with pending work, in groups of about equal entry counts, one
-        per posting workflow the queue runs at once (a project is never split: its
-        not-to-exceed cap is decided in one place)
-      -> one ``time_to_bill_post`` workflow per group: the first as a child workflow of the
+      project_lanes: projects with pending work, largest first, and how many posting
+        workflows bill them: one per 1,000 entries up to as many as the queue runs at once
+      -> that many ``time_to_bill_post`` workflows: the first as a child workflow of the
          run, the others on the "erp_postings" queue meanwhile; the run waits for them all
-    time_to_bill_post: one ``bill`` step per project: plan in memory, post the lines in
-      requests of up to ``batch_size``, record everything in one commit
+    time_to_bill_post: claim the next project no workflow of the run has taken, then one
+      ``bill`` step for it: plan in memory, post the lines in requests of up to
+      ``batch_size``, record everything per slice; again until every project is taken
 
-Nothing is stored between planning and the ERP's answer (decision 0010): a crash re-plans the
-same lines under the same external ids, which the ERP upserts. The ERP connector shares one
-concurrency budget per vendor account across all flows, so the queue can run more posting
-workflows than the vendor allows without being rejected.
+A project is never split (its not-to-exceed cap is decided in one place). The workflows take
+projects as they go rather than getting fixed groups, so they finish within about one project
+of each other (decision 0014). Nothing is stored between planning and the ERP's answer
+(decision 0010): a crash re-plans the same lines under the same external ids, which the ERP
+upserts. The ERP connector shares one concurrency budget per vendor account across all flows,
+so the queue can run more posting workflows than the vendor allows without being rejected.
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ class BillingRunInput(BaseModel):
 
 
 class BillProjectsInput(BaseModel):
-    """A group of projects of one run, billed by one posting workflow."""
+    """One posting workflow of a run: it claims the run's ``projects`` (in that order) one at
+    a time with the run's other posting workflows (``lane`` names it in its workflow id)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     run_id: str
     as_of: datetime
     projects: tuple[str, ...]
+    lane: int = 0
     patience_seconds: float = 600.0
 
 
@@ -73,23 +77,23 @@ def start(inp: BillingRunInput) -> str:
 @DBOS.workflow(name=FLOW)
 def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     record_run(inp, "running", None)
-    groups = project_groups(list(inp.projects) if inp.projects is not None else None)
+    projects, lanes = project_lanes(list(inp.projects) if inp.projects is not None else None)
     # A run too big for one posting workflow (month-end) quiets the other queues' polling
     # while it drains (decision 0011); a small run changes nothing.
-    quiet = len(groups) > 1 and quiet_polling(True)
+    quiet = lanes > 1 and quiet_polling(True)
     try:
-        # The first group runs here as a child workflow, the others on the queue meanwhile:
-        # a small run (one group) waits for no queue poll.
-        handles = [_enqueue_group(inp, n, group) for n, group in enumerate(groups) if n]
-        results = [time_to_bill_post(_group_input(inp, groups[0]))] if groups else []
+        # The first lane runs here as a child workflow, the others on the queue meanwhile:
+        # a small run (one lane) waits for no queue poll.
+        handles = [_enqueue_lane(inp, projects, n) for n in range(1, lanes)]
+        results = [time_to_bill_post(_lane_input(inp, projects, 0))] if projects else []
         # Checked every 50 ms: a check is one small read of the system database, which does
-        # not hold up the groups' writes (WAL), while checking every 0.25 s left the run
-        # waiting ~0.1 s after its last group on average (2 % of a 100,000-entry drain).
+        # not hold up the lanes' writes (WAL), while checking every 0.25 s left the run
+        # waiting ~0.1 s after its last lane on average (2 % of a 100,000-entry drain).
         results += [h.get_result(polling_interval_sec=GROUP_POLL_SECONDS) for h in handles]
     finally:
         if quiet:
             quiet_polling(False)
-    totals: dict[str, Any] = {"projects": sum(len(g) for g in groups)} | dict.fromkeys(COUNTS, 0)
+    totals: dict[str, Any] = {"projects": len(projects)} | dict.fromkeys(COUNTS, 0)
     for result in results:
         for key in COUNTS:
             totals[key] += result.get(key, 0)
@@ -98,29 +102,33 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
     return totals
 
 
-def _group_input(inp: BillingRunInput, projects: list[str]) -> BillProjectsInput:
+def _lane_input(inp: BillingRunInput, projects: list[str], lane: int) -> BillProjectsInput:
     return BillProjectsInput(
         run_id=inp.run_id,
         as_of=inp.as_of,
         projects=tuple(projects),
+        lane=lane,
         patience_seconds=inp.patience_seconds,
     )
 
 
-def _enqueue_group(
-    inp: BillingRunInput, n: int, projects: list[str]
+def _enqueue_lane(
+    inp: BillingRunInput, projects: list[str], lane: int
 ) -> WorkflowHandle[dict[str, Any]]:
-    child = _group_input(inp, projects)
-    return enqueue(POST_QUEUE, time_to_bill_post, child, f"{POST_FLOW}:{inp.run_id}:{n}")
+    child = _lane_input(inp, projects, lane)
+    return enqueue(POST_QUEUE, time_to_bill_post, child, f"{POST_FLOW}:{inp.run_id}:{lane}")
 
 
 @DBOS.workflow(name=POST_FLOW)
 def time_to_bill_post(inp: BillProjectsInput) -> dict[str, Any]:
-    """One step per project (a checkpoint and a commit each); an ERP outage is waited out
-    durably, and past the run's patience the group's remaining projects become exceptions."""
+    """Claim a project, bill it in one step (a checkpoint and a commit per slice), and again
+    until the run's projects are all taken; an ERP outage is waited out durably, and past
+    the run's patience the projects this workflow still claims become exceptions."""
     totals = dict.fromkeys(COUNTS, 0)
     gave_up: str | None = None
-    for project in inp.projects:
+    seq = 0
+    while (project := claim(inp.run_id, seq, list(inp.projects))) is not None:
+        seq += 1
         if gave_up is None:
             try:
                 result = patiently(
@@ -190,39 +198,40 @@ def quiet_polling(quiet: bool) -> bool:
     return quiet
 
 
-@DBOS.step(name="time_to_bill.project_groups")
-def project_groups(projects: list[str] | None) -> list[list[str]]:
-    """Projects with work to consider (all, or those named), in one group per posting
-    workflow the queue runs at once (more when the backlog is big), balanced by entry count."""
+@DBOS.step(name="time_to_bill.project_lanes")
+def project_lanes(projects: list[str] | None) -> tuple[list[str], int]:
+    """Projects with work to consider (all, or those named), largest first, and how many
+    posting workflows claim them: one per ``batch_size x batches_per_workflow`` entries (a
+    small run is one, billed inside the run), up to as many as the queue runs at once."""
     c = container()
     rules = c.policy().billing.rules
     with c.db.session() as s:
         counts = repo.pending_counts(s)
     wanted = sorted(counts) if projects is None else sorted({p for p in projects if p in counts})
-    least = rules.batch_size * rules.batches_per_workflow
-    return balanced_groups(
+    return lane_plan(
         {p: counts[p] for p in wanted},
         workers=int(QUEUES[POST_QUEUE]["worker_concurrency"]),
-        least=least,
-        most=least * 10,
+        least=rules.batch_size * rules.batches_per_workflow,
     )
 
 
-def balanced_groups(counts: dict[str, int], workers: int, least: int, most: int) -> list[list[str]]:
-    """Projects in groups of about equal entry counts, so the posting workflows finish
-    together (largest project first into the lightest group): one group per ``least``
-    entries up to one per worker (a small run is one group, billed inside the run), and
-    more groups, of at most about ``most`` entries, when the backlog is bigger still."""
+def lane_plan(counts: dict[str, int], workers: int, least: int) -> tuple[list[str], int]:
+    """The projects largest first (the order they are claimed in: the big ones start early,
+    the small ones fill in at the end) and the number of posting workflows: one per
+    ``least`` entries, at most ``workers`` and never more than there are projects."""
+    order = sorted(counts, key=lambda p: (-counts[p], p))
     total = sum(counts.values())
-    wanted = max(min(workers, -(-total // max(1, least))), -(-total // max(1, most)))
-    n = max(1, min(len(counts), wanted))
-    groups: list[list[str]] = [[] for _ in range(n)]
-    loads = [0] * n
-    for project in sorted(counts, key=lambda p: (-counts[p], p)):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(project)
-        loads[lightest] += counts[project]
-    return [sorted(g) for g in groups if g]
+    lanes = max(1, min(workers, -(-total // max(1, least)), len(order)))
+    return order, lanes if order else 0
+
+
+@DBOS.step(name="time_to_bill.claim")
+def claim(run_id: str, seq: int, projects: list[str]) -> str | None:
+    """The next project of the run this posting workflow bills (its ``seq``-th; the same one
+    if this step runs again after a crash), or None when every project is taken."""
+    c = container()
+    with c.db.writing() as s:
+        return repo.claim_project(s, run_id, str(DBOS.workflow_id), seq, projects)
 
 
 @DBOS.step(name="time_to_bill.bill")

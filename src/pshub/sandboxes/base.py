@@ -60,7 +60,7 @@ def sandbox_now() -> datetime:
 
 
 class FaultSettings(BaseModel):
-    latency_ms: float = Field(0, ge=0)
+    latency_ms: float = Field(0, ge=0)  # response time: the sandbox's work is within it
     error_rate: float = Field(0, ge=0, le=1)  # share of requests answered with a 500
     concurrency_limit: int | None = Field(None, ge=1)  # concurrent vendor requests allowed
     rate_limit_per_second: float | None = Field(None, gt=0)  # token bucket, answered with 429
@@ -284,11 +284,30 @@ class _FaultInjection:
             await self.error_response(*fault)(scope, receive, send)
             return
         try:
-            if self.faults.settings.latency_ms:
-                await asyncio.sleep(self.faults.settings.latency_ms / 1000)
+            latency = self.faults.settings.latency_ms / 1000
+            if latency:
+                send = _answer_after(send, time.monotonic() + latency)
             await self.app(scope, receive, send)
         finally:
             self.faults.release()
+
+
+def _answer_after(send: Send, deadline: float) -> Send:
+    """``send`` holding the response back until ``deadline``.
+
+    The vendor answers ``latency_ms`` after the request arrived, its own work included, as a
+    real service's response time does. Work that takes longer answers when done. The request
+    counts against the concurrency limit until the answer has gone.
+    """
+
+    async def answer(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            wait = deadline - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await send(message)
+
+    return answer
 
 
 def make_app(

@@ -22,6 +22,7 @@ from pshub.domain.money import Money
 from pshub.flows.ports import ErpBillingLine
 from pshub.store.repos import utcnow
 from pshub.store.tables import (
+    BillingClaim,
     BillingHold,
     BillingLedgerEntry,
     BillingLineRow,
@@ -175,6 +176,34 @@ def pending_projects(session: Session) -> list[str]:
             .distinct()
         )
     )
+
+
+def claim_project(
+    session: Session, run_id: str, workflow_id: str, seq: int, projects: Sequence[str]
+) -> str | None:
+    """The project a run's posting workflow bills at its ``seq``-th claim: the one it took
+    at that claim before (a claim step run again after a crash), else the first of
+    ``projects`` (in the run's order) no workflow of the run has taken; None when all are.
+
+    Taking a project is an insert keyed by (run, project) that does nothing when another
+    workflow got there first, so two workflows claiming at once never take the same one.
+    """
+    t = _table(BillingClaim)
+    mine = session.scalar(
+        select(t.c.project_id).where(t.c.workflow_id == workflow_id, t.c.seq == seq)
+    )
+    if mine is not None:
+        return str(mine)
+    taken = set(session.scalars(select(t.c.project_id).where(t.c.run_id == run_id)))
+    now = utcnow()
+    for project in projects:
+        if project in taken:
+            continue
+        row = {"run_id": run_id, "project_id": project, "workflow_id": workflow_id, "seq": seq}
+        stmt = _insert(session, t).values(**row, claimed_at=now).on_conflict_do_nothing()
+        if session.execute(stmt.returning(t.c.project_id)).first() is not None:
+            return project
+    return None
 
 
 def pending_counts(session: Session, project_id: str | None = None) -> dict[str, int]:

@@ -301,6 +301,26 @@ class BillingHold(Base):
     __table_args__ = (Index("ix_billing_holds_target", "scope", "target"),)
 
 
+class BillingClaim(Base):
+    """Which posting workflow of a billing run took which project (decision 0014).
+
+    A run's posting workflows take its projects one at a time, largest first, each the next
+    one nobody has taken: all of them finish within about one project of each other. The
+    ``seq``-th claim of a workflow is recorded, so a claim step run again after a crash takes
+    the same project.
+    """
+
+    __tablename__ = "billing_claims"
+
+    run_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_billing_claims_step"),)
+
+
 class PollCursor(Base):
     __tablename__ = "poll_cursors"
 
