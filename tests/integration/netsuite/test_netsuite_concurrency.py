@@ -151,3 +151,24 @@ def test_a_reset_clears_faults_but_keeps_the_account_limit(start_netsuite: Start
         0,
         0,
     )
+
+
+def test_latency_is_the_response_time_with_the_vendors_work_inside_it(
+    start_netsuite: StartNetsuite,
+) -> None:
+    """``latency_ms`` is when the answer comes, counted from the request's arrival: the write
+    is done while the client still waits, and the answer comes no sooner than the latency."""
+    import time
+
+    netsuite: Sandbox = start_netsuite("TSTDRV-LATENCY")
+    erp = netsuite.connector()
+    erp.upsert_customer(account("Warm-up"), US, None)  # currencies and sessions looked up
+    netsuite.set_faults(latency_ms=800)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        answer = pool.submit(erp.upsert_customer, account("Slow answer"), US, None)
+        time.sleep(0.4)
+        names = [c.get("companyName") for c in netsuite.admin("GET", "/records/customer")]
+        assert "Slow answer" in names and not answer.done()  # written, not yet answered
+        assert answer.result(timeout=10)
+        assert time.monotonic() - started >= 0.8
