@@ -8,6 +8,7 @@ with fake ports, then :func:`launch`.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import partial
@@ -214,6 +215,7 @@ def launch(built: Container) -> None:
     import pshub.flows.time_to_bill
     import pshub.flows.tm_invoicing  # noqa: F401
 
+    apply_switch_interval(built.settings)
     url = built.settings.resolved_dbos_url()
     config: DBOSConfig = {
         "name": built.settings.app_name,
@@ -230,6 +232,12 @@ def launch(built: Container) -> None:
     for name, options in QUEUES.items():
         DBOS.register_queue(name, on_conflict="always_update", **options)
     start_posting_processes(built)
+
+
+def apply_switch_interval(settings: Settings) -> None:
+    """The interpreter's thread switch interval, as configured (decision 0015)."""
+    if settings.switch_interval_ms:
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
 
 
 def start_posting_processes(built: Container) -> None:

@@ -101,6 +101,7 @@ def _init(settings: Settings, port_factory: PortFactory, shared: dict[str, Any])
     from pshub.store.db import Database
 
     adopt_shared(shared)
+    bootstrap.apply_switch_interval(settings)
     port = port_factory()
     db = Database(settings.resolved_database_url(), migrate=False)
     c = bootstrap.Container(

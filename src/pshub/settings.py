@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # Processes that plan, post and record a billing run's projects, each on its own core
     # (0: in the hub's own process). Decision 0012.
     posting_processes: int = Field(0, ge=0, le=64)
+    # How long a thread may hold the interpreter before another that waits gets it (Python's
+    # default is 5 ms; 0 keeps it). While billing threads price and record, an ERP answer
+    # waits this long at most for the thread that reads it, holding a vendor slot. Decision
+    # 0015.
+    switch_interval_ms: float = Field(1.0, ge=0, le=100)
     # pshub serve: poll the PSA and start billing runs this often (0 disables).
     billing_interval_seconds: float = Field(30, ge=0)
 
