@@ -7,30 +7,24 @@ encodes and decodes bodies here instead.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Any
 
-_MARK = "@@dec@@"
-_MARKED = re.compile(r'"' + _MARK + r"([-+0-9.eE]+)" + _MARK + '"')
+import orjson
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return f"{_MARK}{value}{_MARK}"
+        if not value.is_finite():
+            raise TypeError(f"{value} is not a JSON number")
+        return orjson.Fragment(str(value))  # the exact literal, as written
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _number(marked: re.Match[str]) -> str:
-    return marked.group(1)
-
-
 def dumps(value: Any) -> bytes:
-    """The body bytes, every Decimal written as an exact number."""
-    text = json.dumps(value, default=_default, separators=(",", ":"))
-    # A function rather than the template r"\1": Python 3.11 expands a template in Python
-    # code for every match, twice per time bill.
-    return _MARKED.sub(_number, text).encode("utf-8")
+    """The body bytes, every Decimal written as an exact number (orjson: a month-end drain
+    encodes every time bill it sends; the standard library took a tenth of the hub's CPU)."""
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 def loads(text: str | bytes) -> Any:
