@@ -210,7 +210,7 @@ def _entry(n: int, projects: list[str]) -> WorkItem:
 def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=run_id, as_of=AS_OF))
-    # Its end is seen within 50 ms (the default for result_of, as for the run's groups).
+    # Its end is seen within 50 ms (the default for result_of, as the run sees its lanes).
     result: dict[str, Any] = result_of(workflow)
     return result, time.perf_counter() - started
 

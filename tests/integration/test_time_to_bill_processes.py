@@ -1,7 +1,7 @@
 """time_to_bill in posting processes (decision 0012), over real HTTP, on SQLite and PostgreSQL.
 
 Two T&M deals are provisioned through deal-to-project; over a thousand approved entries each
-(two posting groups, billed at once) are billed by a hub with two posting processes into a
+(two posting workflows, billing at once) are billed by a hub with two posting processes into a
 NetSuite sandbox that allows two concurrent requests. Each process posts several requests at
 once, so only a budget shared by the hub and its processes keeps the sandbox from refusing
 requests over its limit (without it, this test sees a dozen refusals).
@@ -29,7 +29,7 @@ from tests.integration.test_time_to_bill_http import (
     time_bills,
 )
 
-PER_PROJECT = 1100  # over one posting group each (1,000 entries): two groups at once
+PER_PROJECT = 1100  # over 1,000 entries each: two posting workflows at once
 LIMIT = 2
 
 

@@ -41,7 +41,7 @@ def _interval(queue: str) -> float:
 
 def _world(hub_factory: Any, tmp_path: Path) -> tuple[Container, WatchingErp, list[str]]:
     """Two T&M projects; posting workflows of at most 10 lines (10 lines a request, one
-    request a workflow), so 30 entries make a run of several groups."""
+    request a workflow), so 30 entries make a run of several posting workflows."""
     policy = tmp_path / "policy"
     shutil.copytree(DEFAULT_POLICY_DIR, policy)
     rules = policy / "billing.yaml"
@@ -75,7 +75,7 @@ def _world(hub_factory: Any, tmp_path: Path) -> tuple[Container, WatchingErp, li
     return c, billing, sorted(workspaces)
 
 
-def test_a_run_of_several_groups_quiets_the_other_queues_and_restores_them(
+def test_a_run_of_several_posting_workflows_quiets_the_other_queues_and_restores_them(
     hub_factory, tmp_path
 ) -> None:
     c, billing, (first, second) = _world(hub_factory, tmp_path)
@@ -91,7 +91,7 @@ def test_a_run_of_several_groups_quiets_the_other_queues_and_restores_them(
     assert billing.seen and set(billing.seen) == {(0.7, 0.7, posting)}
     # Restored when the run ended.
     assert (_interval("deal_to_project"), _interval("time_to_bill")) == (configured, runs)
-    # A small run (one group) leaves every queue as configured.
+    # A small run (one posting workflow) leaves every queue as configured.
     billing.seen.clear()
     ingest(c, [entry("late", "1", project=first)])
     assert run(c, "small")["posted"] == 1

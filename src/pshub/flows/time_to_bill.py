@@ -36,7 +36,7 @@ FLOW = billing_plan.FLOW
 POST_FLOW = "time_to_bill_post"
 POST_QUEUE = "erp_postings"
 log = logging.getLogger("pshub.time_to_bill")
-GROUP_POLL_SECONDS = 0.05
+LANE_POLL_SECONDS = 0.05
 COUNTS = ("lines", "held", "errors", "batches", "posted", "rejected", "dead_letters")
 
 
@@ -89,7 +89,7 @@ def time_to_bill(inp: BillingRunInput) -> dict[str, Any]:
         # Checked every 50 ms: a check is one small read of the system database, which does
         # not hold up the lanes' writes (WAL), while checking every 0.25 s left the run
         # waiting ~0.1 s after its last lane on average (2 % of a 100,000-entry drain).
-        results += [h.get_result(polling_interval_sec=GROUP_POLL_SECONDS) for h in handles]
+        results += [h.get_result(polling_interval_sec=LANE_POLL_SECONDS) for h in handles]
     finally:
         if quiet:
             quiet_polling(False)

@@ -187,6 +187,8 @@ def claim_project(
 
     Taking a project is an insert keyed by (run, project) that does nothing when another
     workflow got there first, so two workflows claiming at once never take the same one.
+    Each claim starts after the furthest position taken: one indexed read, however many
+    projects the run has.
     """
     t = _table(BillingClaim)
     mine = session.scalar(
@@ -194,15 +196,15 @@ def claim_project(
     )
     if mine is not None:
         return str(mine)
-    taken = set(session.scalars(select(t.c.project_id).where(t.c.run_id == run_id)))
+    # Projects are taken in order, so those before the furthest one taken are all taken.
+    furthest = session.scalar(select(func.max(t.c.position)).where(t.c.run_id == run_id))
     now = utcnow()
-    for project in projects:
-        if project in taken:
-            continue
-        row = {"run_id": run_id, "project_id": project, "workflow_id": workflow_id, "seq": seq}
-        stmt = _insert(session, t).values(**row, claimed_at=now).on_conflict_do_nothing()
-        if session.execute(stmt.returning(t.c.project_id)).first() is not None:
-            return project
+    for position in range(0 if furthest is None else furthest + 1, len(projects)):
+        row = {"run_id": run_id, "project_id": projects[position], "position": position}
+        stmt = _insert(session, t).values(**row, workflow_id=workflow_id, seq=seq, claimed_at=now)
+        taken = stmt.on_conflict_do_nothing().returning(t.c.project_id)
+        if session.execute(taken).first() is not None:
+            return projects[position]
     return None
 
 

@@ -314,11 +314,15 @@ class BillingClaim(Base):
 
     run_id: Mapped[str] = mapped_column(String(120), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # in the run's order of projects
     workflow_id: Mapped[str] = mapped_column(String(200))
     seq: Mapped[int] = mapped_column(Integer)
     claimed_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("workflow_id", "seq", name="uq_billing_claims_step"),)
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "seq", name="uq_billing_claims_step"),
+        Index("ix_billing_claims_position", "run_id", "position"),
+    )
 
 
 class PollCursor(Base):

@@ -27,12 +27,14 @@ def upgrade() -> None:
         "billing_claims",
         sa.Column("run_id", sa.String(length=120), nullable=False),
         sa.Column("project_id", sa.String(length=80), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("workflow_id", sa.String(length=200), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("claimed_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "project_id"),
         sa.UniqueConstraint("workflow_id", "seq", name="uq_billing_claims_step"),
     )
+    op.create_index("ix_billing_claims_position", "billing_claims", ["run_id", "position"])
 
 
 def downgrade() -> None:
