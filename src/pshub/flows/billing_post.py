@@ -155,7 +155,8 @@ def _record(
 def _line_row(
     row: dict[str, Any], res: ErpPostResult | None, ok: bool, error: str | None, now: datetime
 ) -> dict[str, Any]:
-    """The planned line as stored: its columns, the ERP's answer, the ERP line as the body."""
+    """The planned line as stored: its columns, the ERP's answer, and as the body the rest of
+    the ERP line (what the columns do not hold)."""
     return {
         "key": row["key"],
         "batch_id": row["batch_id"],
@@ -173,7 +174,7 @@ def _line_row(
         "erp_id": res.erp_id if res is not None else None,
         "error": error,
         "posted_at": now if ok else None,
-        "body": {"erp": row["erp"].to_json()},
+        "body": {"erp": row["erp"].stored_json()},
     }
 
 

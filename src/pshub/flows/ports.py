@@ -141,6 +141,27 @@ class ErpBillingLine:
             "memo": self.memo,
         }
 
+    def stored_json(self) -> dict[str, Any]:
+        """The line as the line store keeps it beside its columns: key, action, period,
+        posting date, amount and currency are columns of ``billing_lines``, and the external
+        id follows from the key, so the stored body leaves them out (a month-end run writes
+        one per line). ``store.billing`` puts the line back together."""
+        return {
+            "kind": self.kind,
+            "reverses": self.reverses,
+            "customer_id": self.customer_id,
+            "job_id": self.job_id,
+            "subsidiary_id": self.subsidiary_id,
+            "employee": self.employee,
+            "work_date": self.work_date.isoformat(),
+            "hours": _text(self.hours),
+            "rate": _text(self.rate),
+            "cost": _text(self.cost),
+            "billable": self.billable,
+            "tax_code": self.tax_code,
+            "memo": self.memo,
+        }
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ErpBillingLine:
         """The inverse of :meth:`to_json` (exact decimals, ISO dates)."""

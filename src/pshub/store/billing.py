@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pshub.domain.billing import WorkItem
+from pshub.domain.ids import external_id
 from pshub.domain.ledger import Action, LedgerEntry, LineState, SourceLine
 from pshub.domain.money import Money
 from pshub.flows.ports import ErpBillingLine
@@ -577,17 +578,47 @@ def posted_lines(
     found: dict[str, list[tuple[ErpBillingLine, str]]] = {}
     for chunk in _chunks(list(source_keys)):
         rows = session.execute(
-            select(t.source_key, t.legal_entity, cast(t.body, Text))
+            select(
+                t.source_key,
+                t.legal_entity,
+                t.key,
+                t.action,
+                t.period,
+                t.amount,
+                t.currency,
+                t.posting_date,
+                cast(t.body, Text),
+            )
             .where(t.source_key.in_(chunk), t.status == "posted", t.action == "post")
             .order_by(t.key)
         )
-        for source, entity, body in rows:
-            found.setdefault(source, []).append((_erp_line(body), entity))
+        for source, entity, *stored in rows:
+            found.setdefault(source, []).append((_erp_line(*stored), entity))
     return found
 
 
-def _erp_line(body: str) -> ErpBillingLine:
-    return ErpBillingLine.from_json(json.loads(body)["erp"])
+def _erp_line(
+    key: str,
+    action: str,
+    period: str,
+    amount: Decimal,
+    currency: str,
+    posting_date: date | None,
+    body: str,
+) -> ErpBillingLine:
+    """A stored ERP line put back together from its columns and its body
+    (:meth:`ErpBillingLine.stored_json`); a body stored whole, as before, carries the column
+    fields too, with the same values."""
+    columns = {
+        "key": key,
+        "external_id": external_id(key),
+        "action": action,
+        "period": period,
+        "amount": str(amount),
+        "currency": currency,
+        "posting_date": posting_date.isoformat() if posting_date is not None else None,
+    }
+    return ErpBillingLine.from_json(columns | json.loads(body)["erp"])
 
 
 def refused_lines(session: Session) -> int:
