@@ -117,29 +117,17 @@ class ErpBillingLine:
     reverses: str | None = None  # key of the posting a reversal cancels
 
     def to_json(self) -> dict[str, Any]:
-        """The line as JSON (decimals and dates as strings), as stored with its batch."""
+        """The line as JSON (decimals and dates as strings): the fields the line store keeps
+        in columns, and :meth:`stored_json`."""
         return {
             "key": self.key,
             "external_id": self.external_id,
             "action": self.action,
-            "kind": self.kind,
-            "reverses": self.reverses,
-            "customer_id": self.customer_id,
-            "job_id": self.job_id,
-            "subsidiary_id": self.subsidiary_id,
-            "employee": self.employee,
-            "work_date": self.work_date.isoformat(),
             "posting_date": self.posting_date.isoformat(),
             "period": self.period,
-            "hours": _text(self.hours),
-            "rate": _text(self.rate),
             "amount": str(self.amount),
-            "cost": _text(self.cost),
             "currency": self.currency,
-            "billable": self.billable,
-            "tax_code": self.tax_code,
-            "memo": self.memo,
-        }
+        } | self.stored_json()
 
     def stored_json(self) -> dict[str, Any]:
         """The line as the line store keeps it beside its columns: key, action, period,
