@@ -207,6 +207,46 @@ def _entry(n: int, projects: list[str]) -> WorkItem:
     )
 
 
+def calibration_ms(repeat: int = 3) -> float:
+    """Milliseconds this interpreter takes for a fixed pure-Python loop (the best of
+    ``repeat``): figures from machines whose calibration differs are not comparable."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        total = 0
+        for n in range(2_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(steal, all) CPU ticks since boot from ``/proc/stat``; None where there is none."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    except OSError:
+        return None
+    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+
+
+@contextmanager
+def machine(figures: dict[str, Any]) -> Iterator[None]:
+    """Fill ``figures`` with what the machine was like over the block: its CPUs, its
+    interpreter calibration, and the share of CPU time the hypervisor took (steal)."""
+    figures["cpus"] = os.cpu_count()
+    figures["calibration_ms"] = calibration_ms()
+    before = _cpu_ticks()
+    yield
+    after = _cpu_ticks()
+    if before is not None and after is not None and after[1] > before[1]:
+        figures["cpu_steal_percent"] = round(
+            100 * (after[0] - before[0]) / (after[1] - before[1]), 1
+        )
+    else:
+        figures["cpu_steal_percent"] = None
+
+
 def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any], float]:
     started = time.perf_counter()
     workflow = time_to_bill.start(time_to_bill.BillingRunInput(run_id=run_id, as_of=AS_OF))
@@ -244,9 +284,11 @@ def overhead(
     sinks = data_dir / "sink"
     sinks.mkdir(parents=True, exist_ok=True)
     sink = SinkErp(sinks)
+    host: dict[str, Any] = {}
     with hub(data_dir, sink, processes, partial(SinkErp, sinks)) as c:
         seeded = seed(c, entries, projects)
-        result, seconds = drain(c)
+        with machine(host):
+            result, seconds = drain(c)
     sink.close()
     lines, distinct = sink_counts(sinks)
     return {
@@ -261,6 +303,7 @@ def overhead(
         "entries_per_second": round(entries / seconds),
         "entries_per_second_with_ingest": round(entries / (seconds + seeded.ingest_seconds)),
         "target_entries_per_second": 20000,
+        "machine": host,
     }
 
 
@@ -276,6 +319,7 @@ def drain_netsuite(
     """Drain into the NetSuite sandbox served by its own process (the vendor's CPU is not the
     hub's). The floor counts the requests the vendor's async batch API needed (submit, then
     read the job's results): ``requests x latency / concurrency``."""
+    host: dict[str, Any] = {}
     with sandbox_process(data_dir / "netsuite", concurrency) as (url, _pid):
         erp = bootstrap.netsuite_connector(Settings(), url, concurrency)
         factory = partial(bootstrap.netsuite_connector, Settings(), url, concurrency)
@@ -283,9 +327,10 @@ def drain_netsuite(
             with hub(data_dir, erp, processes, factory) as c:
                 seeded = seed(c, entries, projects)
                 _set_latency(url, latency_ms)
-                before = _stats(url)
-                result, seconds = drain(c)
-                after = _stats(url)
+                before, slots_before = _stats(url), erp.budget.usage()
+                with machine(host):
+                    result, seconds = drain(c)
+                after, slots_after = _stats(url), erp.budget.usage()
                 _set_latency(url, 0)
         finally:
             erp.close()
@@ -320,6 +365,44 @@ def drain_netsuite(
         "concurrency": concurrency,
         "latency_ms": latency_ms,
         "target_ratio": 1.10,
+        **_where_the_time_went(
+            seconds, concurrency, before, after, slots_before, slots_after, processes
+        ),
+        "machine": host,
+    }
+
+
+def _where_the_time_went(
+    seconds: float,
+    concurrency: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    slots_before: tuple[int, float],
+    slots_after: tuple[int, float],
+    processes: int,
+) -> dict[str, Any]:
+    """The ratio taken apart: ``ratio`` = (slot hold / latency) x (concurrency / slots in
+    flight), and the hold = the vendor's response time + what the hub adds around it.
+
+    * ``vendor_response_ms_mean``: arrival to answer, as the sandbox counted it;
+    * ``slot_hold_ms_mean``: a budget slot taken to released, as the hub counted it (the
+      request's send, the vendor's response time, the answer's read);
+    * ``slots_in_flight_mean``: slot-seconds held over the drain's seconds.
+
+    The hub's figures are its own process's: with posting processes they are None.
+    """
+    answered = after["answered"] - before["answered"]
+    vendor_busy = after["busy_seconds"] - before["busy_seconds"]
+    taken = slots_after[0] - slots_before[0]
+    held = slots_after[1] - slots_before[1]
+    hub_counts = processes == 0 and taken > 0
+    return {
+        "vendor_response_ms_mean": round(1000 * vendor_busy / answered, 2) if answered else None,
+        "slot_hold_ms_mean": round(1000 * held / taken, 2) if hub_counts else None,
+        "slots_in_flight_mean": round(held / seconds, 3) if hub_counts and seconds else None,
+        "slots_idle_percent": (
+            round(100 * (1 - held / (seconds * concurrency)), 1) if hub_counts and seconds else None
+        ),
     }
 
 
@@ -370,5 +453,7 @@ def _stats(url: str) -> dict[str, Any]:
     return {
         "requests": int(stats.get("requests", 0)),
         "concurrency_rejections": int(stats.get("faults_served", {}).get("concurrency", 0)),
+        "answered": int(stats.get("answered", 0)),
+        "busy_seconds": float(stats.get("busy_seconds", 0.0)),
         "records": stats.get("records", {}),
     }

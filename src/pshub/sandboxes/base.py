@@ -197,6 +197,10 @@ class Faults:
         self.inflight = 0
         self.peak_inflight = 0
         self.requests = 0
+        # Requests admitted and answered, and the seconds each counted against the
+        # concurrency limit (arrival to answer): the vendor's own view of its response time.
+        self.answered = 0
+        self.busy_seconds = 0.0
         self.served: Counter[str] = Counter()  # faults served, by kind
         self._tokens = 0.0
         self._refilled = time.monotonic()
@@ -205,7 +209,8 @@ class Faults:
     def reset(self) -> None:
         with self._lock:
             self.settings = FaultSettings()
-            self.inflight = self.peak_inflight = self.requests = 0
+            self.inflight = self.peak_inflight = self.requests = self.answered = 0
+            self.busy_seconds = 0.0
             self.served.clear()
 
     def admit(self) -> tuple[str, int, str, float | None] | None:
@@ -227,9 +232,14 @@ class Faults:
             self.peak_inflight = max(self.peak_inflight, self.inflight)
             return None
 
-    def release(self) -> None:
+    def release(self, admitted_at: float | None = None) -> None:
+        """The request admitted at ``admitted_at`` (``time.monotonic()``) has been answered."""
+        answered = time.monotonic()
         with self._lock:
             self.inflight -= 1
+            if admitted_at is not None:
+                self.answered += 1
+                self.busy_seconds += answered - admitted_at
 
     def _take_token(self, s: FaultSettings) -> bool:
         now = time.monotonic()
@@ -252,6 +262,8 @@ class Faults:
             "requests": self.requests,
             "inflight": self.inflight,
             "peak_inflight": self.peak_inflight,
+            "answered": self.answered,
+            "busy_seconds": round(self.busy_seconds, 6),
             "faults_served": dict(self.served),
             "settings": self.settings.model_dump(),
         }
@@ -283,13 +295,14 @@ class _FaultInjection:
         if fault is not None:
             await self.error_response(*fault)(scope, receive, send)
             return
+        admitted = time.monotonic()
         try:
             latency = self.faults.settings.latency_ms / 1000
             if latency:
-                send = _answer_after(send, time.monotonic() + latency)
+                send = _answer_after(send, admitted + latency)
             await self.app(scope, receive, send)
         finally:
-            self.faults.release()
+            self.faults.release(admitted)
 
 
 def _answer_after(send: Send, deadline: float) -> Send:

@@ -172,3 +172,25 @@ def test_latency_is_the_response_time_with_the_vendors_work_inside_it(
         assert "Slow answer" in names and not answer.done()  # written, not yet answered
         assert answer.result(timeout=10)
         assert time.monotonic() - started >= 0.8
+
+
+def test_the_sandbox_counts_each_answered_request_from_arrival_to_answer(
+    start_netsuite: StartNetsuite,
+) -> None:
+    """``answered`` and ``busy_seconds`` in the stats: the vendor's own view of its response
+    time (the drain benchmark sets the hub's slot hold against it). Refused requests are not
+    answered work and are not counted."""
+    netsuite: Sandbox = start_netsuite("TSTDRV-BUSY")
+    erp = netsuite.connector()
+    erp.upsert_customer(account("Warm-up"), US, None)
+    before = netsuite.admin("GET", "/stats")
+    netsuite.set_faults(latency_ms=200)
+    erp.upsert_customer(account("Timed"), US, None)
+    after = netsuite.admin("GET", "/stats")
+    assert after["answered"] - before["answered"] == 1
+    assert after["busy_seconds"] - before["busy_seconds"] >= 0.2
+    netsuite.set_faults(latency_ms=0)
+    netsuite.admin("POST", "/outage", {"seconds": 30})
+    with pytest.raises(TransientError):
+        erp.upsert_customer(account("Refused"), US, None)
+    assert netsuite.admin("GET", "/stats")["answered"] == after["answered"]

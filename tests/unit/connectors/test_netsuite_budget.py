@@ -40,6 +40,21 @@ def test_a_budget_never_lets_more_requests_in_than_its_limit() -> None:
         assert budget.in_flight == 1
 
 
+def test_a_budget_counts_the_slots_taken_and_how_long_they_were_held() -> None:
+    """The drain benchmark's slot hold (taken to released) comes from these counts."""
+    import time
+
+    budget = ConcurrencyBudget(2)
+    assert budget.usage() == (0, 0.0)
+    with budget.slot(1):
+        time.sleep(0.05)
+    with pytest.raises(BudgetExhausted), budget.slot(1), budget.slot(1), budget.slot(0.01):
+        pass  # the third is refused: only the two slots given count
+    taken, held = budget.usage()
+    assert taken == 3
+    assert held >= 0.05
+
+
 def test_shared_budgets_draw_on_one_semaphore_with_the_slots_held_when_sharing_began() -> None:
     hub = budget_for("acct-1", 3)
     held = hub.slot(1)

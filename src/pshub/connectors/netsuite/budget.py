@@ -14,6 +14,7 @@ its posting processes together never exceed the account's limit.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -40,6 +41,10 @@ class ConcurrencyBudget:
         self._limit = limit
         self._in_flight = 0
         self.peak = 0
+        # This process's slots taken so far and the seconds they were held: the mean hold
+        # against the vendor's response time is what the hub adds to each request.
+        self.taken = 0
+        self.held_seconds = 0.0
         self._cond = threading.Condition()
         self._shared: ProcessSemaphore | None = None
 
@@ -67,6 +72,11 @@ class ConcurrencyBudget:
                 semaphore.acquire()
             self._shared = semaphore
 
+    def usage(self) -> tuple[int, float]:
+        """(slots taken, seconds they were held) so far in this process."""
+        with self._cond:
+            return self.taken, self.held_seconds
+
     @contextmanager
     def slot(self, wait: float) -> Iterator[None]:
         """Hold one of the account's request slots for the duration of the block."""
@@ -81,11 +91,15 @@ class ConcurrencyBudget:
                 raise BudgetExhausted(f"no request slot free within {wait:.0f}s")
             with self._cond:
                 self._count(1)
+        taken = time.monotonic()
         try:
             yield
         finally:
+            held = time.monotonic() - taken
             with self._cond:
                 self._count(-1)
+                self.taken += 1
+                self.held_seconds += held
                 self._cond.notify()
                 # Shared now, whether it was when the slot was taken or became so since
                 # (share() then counted this slot into the semaphore).
