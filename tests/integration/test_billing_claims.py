@@ -29,6 +29,24 @@ def test_claims_take_projects_in_order_and_a_repeated_claim_takes_the_same(db_ur
         db.dispose()
 
 
+def test_releasing_a_runs_claims_leaves_other_runs_claims(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        with db.writing() as s:
+            repo.claim_project(s, "done", "lane-a", 0, ["p1", "p2"])
+            repo.claim_project(s, "done", "lane-b", 0, ["p1", "p2"])
+            repo.claim_project(s, "running", "lane-c", 0, ["p1", "p2"])
+        with db.writing() as s:
+            assert repo.release_claims(s, "done") == 2
+            assert repo.release_claims(s, "done") == 0  # again: nothing left
+        with db.writing() as s:
+            # The other run's claim still stands: its lane's repeated claim finds it.
+            assert repo.claim_project(s, "running", "lane-c", 0, ["p1", "p2"]) == "p1"
+            assert repo.claim_project(s, "running", "lane-d", 0, ["p1", "p2"]) == "p2"
+    finally:
+        db.dispose()
+
+
 def test_workflows_claiming_at_once_take_every_project_exactly_once(db_url: str) -> None:
     db = Database(db_url)
     projects = [f"p{n:03}" for n in range(120)]

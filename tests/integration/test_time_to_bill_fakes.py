@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pshub.bootstrap import Container
 from pshub.domain.billing import WorkItem, WorkKind
@@ -17,7 +17,7 @@ from pshub.flows import time_to_bill
 from pshub.flows.durable import result_of
 from pshub.store import billing as repo
 from pshub.store import repos
-from pshub.store.tables import BillingLineRow
+from pshub.store.tables import BillingClaim, BillingLineRow
 from tests.builders import opportunity
 from tests.fakes import FakeCrm, FakeErp, FakeErpBilling, FakePsa
 from tests.integration.test_deal_to_project_fakes import deliver, wait_result
@@ -114,6 +114,8 @@ def test_every_approved_entry_posts_once_and_redelivering_the_feed_changes_nothi
         states = repo.load_states(s, [f"time:t{n}" for n in range(250)])
     assert {st.state.value for st in states.values()} == {"posted"}
     assert states["time:t7"].amount.amount == Decimal("1312.50")  # 7.5 h x GBP 175
+    with c.db.session() as s:  # finished runs leave no claims behind (decision 0014)
+        assert s.scalar(select(func.count()).select_from(BillingClaim)) == 0
 
 
 def test_an_edit_after_posting_reverses_and_reposts_and_an_unapproval_reverses(billing_hub):

@@ -173,6 +173,8 @@ def record_run(inp: BillingRunInput, status: str, totals: dict[str, Any] | None)
             )
         else:
             repos.finish_run(s, inp.workflow_id, status, totals)
+            # Every posting workflow has returned: no claim step of the run runs again.
+            repo.release_claims(s, inp.run_id)
             repos.audit(
                 s,
                 action=f"billing.run.{status}",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, func, insert, select, tuple_, update
+from sqlalchemy import Table, Text, bindparam, cast, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -207,6 +207,13 @@ def claim_project(
         if session.execute(taken).first() is not None:
             return projects[position]
     return None
+
+
+def release_claims(session: Session, run_id: str) -> int:
+    """Forget a finished run's claims (returns how many): once all its posting workflows
+    have returned, none of its claim steps runs again, so nothing reads them."""
+    t = _table(BillingClaim)
+    return session.execute(delete(t).where(t.c.run_id == run_id)).rowcount or 0
 
 
 def pending_counts(session: Session, project_id: str | None = None) -> dict[str, int]:
