@@ -213,7 +213,8 @@ def release_claims(session: Session, run_id: str) -> int:
     """Forget a finished run's claims (returns how many): once all its posting workflows
     have returned, none of its claim steps runs again, so nothing reads them."""
     t = _table(BillingClaim)
-    return session.execute(delete(t).where(t.c.run_id == run_id)).rowcount or 0
+    gone = session.execute(delete(t).where(t.c.run_id == run_id).returning(t.c.project_id))
+    return len(gone.all())
 
 
 def pending_counts(session: Session, project_id: str | None = None) -> dict[str, int]:
