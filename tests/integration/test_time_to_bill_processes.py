@@ -118,6 +118,9 @@ def test_a_netsuite_outage_during_a_drain_in_posting_processes_is_waited_out(
 ) -> None:
     stack, workspaces = two_projects
     approve_time(stack, workspaces, seed=9)
+    # The feed is read first, so the outage starts as the run does: on a slow machine reading
+    # 2,200 entries took longer than the outage, and the workers never met it.
+    psa_feed.poll(stack.container)
     with stack.sandboxes.admin("netsuite") as admin:  # longer than a step's retries (2 s)
         admin.post("/_sandbox/outage", json={"seconds": 4}).raise_for_status()
     # The workers' transient errors cross back to the hub's step, which waits durably and
