@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -220,31 +220,79 @@ def calibration_ms(repeat: int = 3) -> float:
     return round(best * 1000, 1)
 
 
-def _cpu_ticks() -> tuple[int, int] | None:
-    """(steal, all) CPU ticks since boot from ``/proc/stat``; None where there is none."""
+def _cpu_ticks() -> tuple[int, int, int] | None:
+    """(steal, busy, all) CPU ticks since boot, over every CPU, from ``/proc/stat``; None
+    where there is none. Busy is user, nice, system, irq and softirq: whoever ran."""
     try:
         fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
     except OSError:
         return None
-    ticks = [int(f) for f in fields[:8]]  # user nice system idle iowait irq softirq steal
-    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+    ticks = [int(f) for f in fields[:8]] + [0] * 8  # user nice system idle iowait irq softirq steal
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return ticks[7], busy, sum(ticks[:8])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) process ``pid`` has used; None where
+    ``/proc`` does not tell (not Linux, or the process is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _used(pids: list[int]) -> dict[int, float]:
+    return {pid: used for pid in pids if (used := cpu_seconds(pid)) is not None}
 
 
 @contextmanager
-def machine(figures: dict[str, Any]) -> Iterator[None]:
+def machine(
+    figures: dict[str, Any], processes: dict[str, Callable[[], list[int]]] | None = None
+) -> Iterator[None]:
     """Fill ``figures`` with what the machine was like over the block: its CPUs, its
-    interpreter calibration, and the share of CPU time the hypervisor took (steal)."""
-    figures["cpus"] = os.cpu_count()
+    interpreter calibration, the share of CPU time the hypervisor took (steal), and the CPU
+    seconds each role's processes used (``processes``: role -> its pids), with
+    ``cpu_busy_percent``, their sum over what the CPUs could give in the block's time. Near
+    100 %, a run is bound by the machine's CPUs, not by what it measures;
+    ``machine_busy_percent`` well above it means other work shared the machine."""
+    roles = processes or {}
+    cpus = os.cpu_count() or 1
+    figures["cpus"] = cpus
     figures["calibration_ms"] = calibration_ms()
     before = _cpu_ticks()
+    used_before = {role: _used(pids()) for role, pids in roles.items()}
+    started = time.perf_counter()
     yield
+    wall = time.perf_counter() - started
     after = _cpu_ticks()
-    if before is not None and after is not None and after[1] > before[1]:
-        figures["cpu_steal_percent"] = round(
-            100 * (after[0] - before[0]) / (after[1] - before[1]), 1
-        )
+    ticks = after[2] - before[2] if before is not None and after is not None else 0
+    if before is not None and after is not None and ticks > 0:
+        figures["cpu_steal_percent"] = round(100 * (after[0] - before[0]) / ticks, 1)
+        # Every process on the machine, the run's own and any other (compare cpu_busy_percent).
+        figures["machine_busy_percent"] = round(100 * (after[1] - before[1]) / ticks, 1)
     else:
-        figures["cpu_steal_percent"] = None
+        figures["cpu_steal_percent"] = figures["machine_busy_percent"] = None
+    total = 0.0
+    for role, pids in roles.items():
+        now = _used(pids())
+        # A process started during the block counts from zero; one gone is not counted.
+        spent = sum(now[pid] - used_before[role].get(pid, 0.0) for pid in now)
+        figures[f"{role}_cpu_seconds"] = round(spent, 2) if now else None
+        total += spent
+    if roles and all(figures[f"{role}_cpu_seconds"] is not None for role in roles):
+        figures["cpu_busy_percent"] = round(100 * total / (cpus * wall), 1) if wall else None
+
+
+def _hub_pids(c: bootstrap.Container) -> Callable[[], list[int]]:
+    """The hub's process and its posting processes, as they are when asked."""
+
+    def pids() -> list[int]:
+        pool = c.extras.get("posting_pool")
+        return [os.getpid(), *(pool.pids() if pool is not None else [])]
+
+    return pids
 
 
 def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any], float]:
@@ -287,7 +335,7 @@ def overhead(
     host: dict[str, Any] = {}
     with hub(data_dir, sink, processes, partial(SinkErp, sinks)) as c:
         seeded = seed(c, entries, projects)
-        with machine(host):
+        with machine(host, {"hub": _hub_pids(c)}):
             result, seconds = drain(c)
     sink.close()
     lines, distinct = sink_counts(sinks)
@@ -320,7 +368,7 @@ def drain_netsuite(
     hub's). The floor counts the requests the vendor's async batch API needed (submit, then
     read the job's results): ``requests x latency / concurrency``."""
     host: dict[str, Any] = {}
-    with sandbox_process(data_dir / "netsuite", concurrency) as (url, _pid):
+    with sandbox_process(data_dir / "netsuite", concurrency) as (url, vendor_pid):
         erp = bootstrap.netsuite_connector(Settings(), url, concurrency)
         factory = partial(bootstrap.netsuite_connector, Settings(), url, concurrency)
         try:
@@ -328,7 +376,7 @@ def drain_netsuite(
                 seeded = seed(c, entries, projects)
                 _set_latency(url, latency_ms)
                 before, slots_before = _stats(url), erp.budget.usage()
-                with machine(host):
+                with machine(host, {"hub": _hub_pids(c), "vendor": lambda: [vendor_pid]}):
                     result, seconds = drain(c)
                 after, slots_after = _stats(url), erp.budget.usage()
                 _set_latency(url, 0)
