@@ -6,6 +6,7 @@ Written for month-end volumes: bulk statements, chunked IN lists, one commit per
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,6 +35,9 @@ from pshub.store.tables import (
 )
 
 CHUNK = 500
+# Ids per status update: a billing slice's worth in one statement, well inside SQLite's and
+# PostgreSQL's bound-parameter limits.
+STATUS_CHUNK = 1000
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -244,27 +248,26 @@ def work_items_for(
 def set_item_status(
     session: Session, project_id: str, kind_ids: dict[str, list[tuple[str, str]]]
 ) -> None:
-    """``{status: [(kind, source_id), ...]}`` of one PSA project's items, one executemany
-    by primary key (project first: the project's rows are neighbours, decision 0013)."""
-    rows = [
-        {"b_project": project_id, "b_kind": kind, "b_source_id": source_id, "b_status": status}
-        for status, keys in kind_ids.items()
-        for kind, source_id in keys
-    ]
-    _executemany(session, "items.status", _item_status, rows)
+    """``{status: [(kind, source_id), ...]}`` of one PSA project's items: one update by
+    primary key per status and kind (project first: the project's rows are neighbours,
+    decision 0013), its source ids as one list.
 
-
-def _item_status(_session: Session) -> Any:
+    One statement over a list of ids costs SQLite about half the CPU of an executemany of a
+    statement per row (the same rows are found by the same key; the per-row binding and
+    statement steps go).
+    """
     t = _table(WorkItemRow)
-    return (
-        update(t)
-        .where(
-            t.c.project_id == bindparam("b_project"),
-            t.c.kind == bindparam("b_kind"),
-            t.c.source_id == bindparam("b_source_id"),
-        )
-        .values(status=bindparam("b_status"))
-    )
+    by_kind: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for status, keys in kind_ids.items():
+        for kind, source_id in keys:
+            by_kind[(status, kind)].append(source_id)
+    for (status, kind), source_ids in by_kind.items():
+        for chunk in _chunks(sorted(source_ids), STATUS_CHUNK):
+            session.execute(
+                update(t)
+                .where(t.c.project_id == project_id, t.c.kind == kind, t.c.source_id.in_(chunk))
+                .values(status=status)
+            )
 
 
 def count_items(session: Session) -> dict[str, int]:
