@@ -253,9 +253,9 @@ def machine(
 ) -> Iterator[None]:
     """Fill ``figures`` with what the machine was like over the block: its CPUs, its
     interpreter calibration, the share of CPU time the hypervisor took (steal), and the CPU
-    seconds each role's processes used (``processes``: role -> its pids), with
-    ``cpu_busy_percent``, their sum over what the CPUs could give in the block's time. Near
-    100 %, a run is bound by the machine's CPUs, not by what it measures;
+    seconds each role's processes used (``<role>_cpu_seconds``; ``processes``: role -> its
+    pids), with ``cpu_busy_percent``, their sum over what the CPUs could give in the block's
+    time. Near 100 %, a run is bound by the machine's CPUs, not by what it measures;
     ``machine_busy_percent`` well above it means other work shared the machine."""
     roles = processes or {}
     cpus = os.cpu_count() or 1
@@ -285,14 +285,18 @@ def machine(
         figures["cpu_busy_percent"] = round(100 * total / (cpus * wall), 1) if wall else None
 
 
-def _hub_pids(c: bootstrap.Container) -> Callable[[], list[int]]:
-    """The hub's process and its posting processes, as they are when asked."""
+def _roles(c: bootstrap.Container, **others: Callable[[], list[int]]) -> dict[str, Any]:
+    """The run's processes by role: the hub's own, its posting processes (as they are when
+    asked: a dead one is replaced), and ``others``."""
 
-    def pids() -> list[int]:
+    def posting() -> list[int]:
         pool = c.extras.get("posting_pool")
-        return [os.getpid(), *(pool.pids() if pool is not None else [])]
+        return pool.pids() if pool is not None else []
 
-    return pids
+    roles: dict[str, Callable[[], list[int]]] = {"hub": lambda: [os.getpid()]}
+    if c.extras.get("posting_pool") is not None:
+        roles["posting"] = posting
+    return roles | others
 
 
 def drain(c: bootstrap.Container, run_id: str = "bench") -> tuple[dict[str, Any], float]:
@@ -335,7 +339,7 @@ def overhead(
     host: dict[str, Any] = {}
     with hub(data_dir, sink, processes, partial(SinkErp, sinks)) as c:
         seeded = seed(c, entries, projects)
-        with machine(host, {"hub": _hub_pids(c)}):
+        with machine(host, _roles(c)):
             result, seconds = drain(c)
     sink.close()
     lines, distinct = sink_counts(sinks)
@@ -376,7 +380,7 @@ def drain_netsuite(
                 seeded = seed(c, entries, projects)
                 _set_latency(url, latency_ms)
                 before, slots_before = _stats(url), erp.budget.usage()
-                with machine(host, {"hub": _hub_pids(c), "vendor": lambda: [vendor_pid]}):
+                with machine(host, _roles(c, vendor=lambda: [vendor_pid])):
                     result, seconds = drain(c)
                 after, slots_after = _stats(url), erp.budget.usage()
                 _set_latency(url, 0)
