@@ -232,14 +232,14 @@ class Faults:
             self.peak_inflight = max(self.peak_inflight, self.inflight)
             return None
 
-    def release(self, admitted_at: float | None = None) -> None:
-        """The request admitted at ``admitted_at`` (``time.monotonic()``) has been answered."""
-        answered = time.monotonic()
+    def release(self, admitted_at: float | None = None, answered_at: float | None = None) -> None:
+        """The request admitted at ``admitted_at`` is done: answered at ``answered_at`` (both
+        ``time.monotonic()``), or not answered at all (None)."""
         with self._lock:
             self.inflight -= 1
-            if admitted_at is not None:
+            if admitted_at is not None and answered_at is not None:
                 self.answered += 1
-                self.busy_seconds += answered - admitted_at
+                self.busy_seconds += answered_at - admitted_at
 
     def _take_token(self, s: FaultSettings) -> bool:
         now = time.monotonic()
@@ -296,13 +296,28 @@ class _FaultInjection:
             await self.error_response(*fault)(scope, receive, send)
             return
         admitted = time.monotonic()
+        answered: list[float] = []
+        send = _noting_the_answer(send, answered)
         try:
             latency = self.faults.settings.latency_ms / 1000
             if latency:
                 send = _answer_after(send, admitted + latency)
             await self.app(scope, receive, send)
         finally:
-            self.faults.release(admitted)
+            self.faults.release(admitted, answered[0] if answered else None)
+
+
+def _noting_the_answer(send: Send, answered: list[float]) -> Send:
+    """``send`` noting in ``answered`` when the answer's last part is handed over: before
+    the client can have read it, so the vendor's count of a request never ends after the
+    client's."""
+
+    async def answer(message: Any) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answered.append(time.monotonic())
+        await send(message)
+
+    return answer
 
 
 def _answer_after(send: Send, deadline: float) -> Send:
