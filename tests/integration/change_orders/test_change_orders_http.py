@@ -95,11 +95,17 @@ def test_an_approved_change_order_becomes_version_two_in_the_psa_and_the_erp(dea
     assert (event.type, event.version, event.price_change) == ("ContractAmended", 2, gbp(30000))
     assert project is not None and len(project["milestones"]) == 3
     assert change_orders_applied(deal.stack.container) == 1
+
     # revenue follows: the close's engine re-measures the contract with version 2 as a
-    # modification — Hypercare is new, distinct scope at its own price: a separate contract
-    with deal.stack.container.db.session() as s:
-        trail = repos.audit_trail(s, correlation_id_for(deal.contract_id))
-    (remeasured,) = [h for h in trail if h.action == "revenue.remeasured"]
+    # modification — Hypercare is new, distinct scope at its own price: a separate contract.
+    # It is the flow's step after "applied", so it is waited for (on a slow machine it came
+    # after the status had been read).
+    def remeasured_hops() -> list[Any]:
+        with deal.stack.container.db.session() as s:
+            trail = repos.audit_trail(s, correlation_id_for(deal.contract_id))
+        return [h for h in trail if h.action == "revenue.remeasured"]
+
+    (remeasured,) = wait_until(remeasured_hops, "revenue.remeasured")
     assert remeasured.detail["treatments"] == ["separate_contract"]
     assert remeasured.detail["error"] is None
 
