@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from pshub.bench_billing import sandbox_process
+from pshub.bench_billing import cpu_seconds, sandbox_process
 from pshub.bootstrap import netsuite_connector
 from pshub.connectors.netsuite import NetSuiteConnector
 from pshub.flows.ports import ErpBillingLine
@@ -33,13 +32,14 @@ from pshub.settings import Settings
 
 JOBS = 20
 EMPLOYEES = ("2002-Ada", "2003-Grace", "2004-Alan", "2006-Edsger")
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux ``/proc``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    """User + system CPU seconds of a process (Linux ``/proc``, read by the drain's helper)."""
+    used = cpu_seconds(pid)
+    if used is None:
+        raise RuntimeError(f"no CPU figure for process {pid}: this benchmark reads /proc")
+    return used
 
 
 def billing_lines(records: int, jobs: list[str], memo: str = "Bench work") -> list[ErpBillingLine]:
